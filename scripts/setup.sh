@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything nextn needs to build and test, from Debian packages, on a fresh machine.
+# Usage: scripts/setup.sh [--reference]   (--reference adds python3-torch for tests/reference)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  clang-14 libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes
+  nlohmann-json3-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev
+  python3 python3-numpy
+)
+if [[ "${1:-}" == "--reference" ]]; then
+  packages+=(python3-torch)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

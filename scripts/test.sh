@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds and runs every test: the Release build, the same suite under AddressSanitizer and
+# UndefinedBehaviorSanitizer, and the fuzz targets for a bounded time.
+# Usage: scripts/test.sh [--quick]   (--quick: Release suite only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs="${NEXTN_JOBS:-$(nproc)}"
+
+echo "== Release build and tests"
+scripts/build.sh build
+ctest --test-dir build -j "$jobs" --output-on-failure
+
+if [[ "${1:-}" == "--quick" ]]; then exit 0; fi
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEXTN_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan -j "$jobs" --output-on-failure
+
+echo "== Fuzz targets (${NEXTN_FUZZ_SECONDS:-30} s each)"
+scripts/fuzz.sh "${NEXTN_FUZZ_SECONDS:-30}"

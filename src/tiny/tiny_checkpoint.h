@@ -1,0 +1,55 @@
+// Tiny checkpoints for tests: complete HuggingFace-format directories with random weights and
+// the real tensor names of either family, written from the same tensor table the loader reads.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+#include "config/model_config.h"
+
+namespace nextn {
+
+struct TinyOptions {
+  Family family = Family::kDeepseekV3;
+  // Sizes (defaults: a few hundred kB). Attention sizes follow from these.
+  int64_t hidden = 72;
+  int64_t vocab = 256;
+  int64_t layers = 3;             // L, the first of which is dense
+  int64_t first_dense = 1;        // first_k_dense_replace
+  int64_t heads = 4;
+  int64_t experts = 8;
+  int64_t top_k = 2;
+  int64_t groups = 4;             // n_group (DeepSeek); GLM uses 1
+  int64_t top_groups = 2;         // topk_group
+  int64_t intermediate = 96;      // dense MLP width
+  int64_t moe_intermediate = 40;  // routed and shared expert width
+  int64_t mtp_layers = 1;         // D
+  bool mtp_copies = true;         // MTP layers carry their own embed_tokens / shared_head.head
+  bool qk_norm = true;            // GLM use_qk_norm
+  bool yarn = false;              // DeepSeek: YaRN rope_scaling
+  // FP8 weights: DeepSeek-style block FP8 (weight_scale_inv) or, for GLM, compressed-tensors
+  // (weight_scale) with the given strategy.
+  bool fp8 = false;
+  QuantizationConfig::Strategy fp8_strategy = QuantizationConfig::Strategy::kBlock;
+  int64_t fp8_block = 128;
+  int shards = 1;                 // > 1: shards listed by model.safetensors.index.json
+  // Adds tensors the loader must skip (SPEC §3 rule 5): rotary inv_freq, an orphan bias, an
+  // orphan weight_scale, a legacy kv_scale.
+  bool skip_extras = false;
+  uint64_t seed = 0;
+};
+
+// The config a tiny checkpoint is written with.
+ModelConfig tiny_config(const TinyOptions& options);
+
+// Writes config.json, generation_config.json and the weights into `dir` (created if needed).
+void write_tiny_checkpoint(const std::filesystem::path& dir, const TinyOptions& options);
+
+// Writes a model.safetensors.index.json naming every tensor the config implies (no weights), as
+// the real release would, into a directory that holds (or will hold) that config.json: for
+// tests on real-model configs. `mtp_copies` false drops the MTP layer's embed_tokens and
+// shared_head.head (GLM-4.6).
+void write_index_only(const std::filesystem::path& dir, const ModelConfig& config, int shards,
+                      bool mtp_copies);
+
+}  // namespace nextn
