@@ -63,11 +63,11 @@ SafetensorsIndex parse_safetensors_index(std::string_view json_text, std::string
   if (!map_it->is_object()) fail("{}: \"weight_map\" is not a JSON object", file_label);
   for (const auto& [name, file] : map_it->items()) {
     if (!file.is_string()) {
-      fail("{}: weight_map: tensor \"{}\" maps to a non-string shard name", file_label, name);
+      fail("{}: weight_map: tensor {:?} maps to a non-string shard name", file_label, name);
     }
     const auto& shard = file.get_ref<const std::string&>();
     if (!is_plain_file_name(shard)) {
-      fail("{}: weight_map: tensor \"{}\" maps to \"{}\", which is not a plain file name in the "
+      fail("{}: weight_map: tensor {:?} maps to {:?}, which is not a plain file name in the "
            "checkpoint directory",
            file_label, name, shard);
     }
@@ -122,7 +122,7 @@ bool Checkpoint::contains(std::string_view name) const { return file_of_.contain
 const std::string& Checkpoint::file_of(std::string_view name) const {
   const auto it = file_of_.find(name);
   if (it == file_of_.end()) {
-    fail("{}: no tensor named \"{}\" in the checkpoint{}", dir_.string(), name,
+    fail("{}: no tensor named {:?} in the checkpoint{}", dir_.string(), name,
          has_index_ ? fmt::format(" ({})", kIndexFileName) : std::string());
   }
   return it->second;
@@ -162,11 +162,11 @@ const SafetensorsEntry& Checkpoint::entry(std::string_view name) const {
     opened = &shard(file);
   } catch (const Error& e) {
     // The shard's own message names the file; add the tensor that needed it.
-    fail("tensor \"{}\": {}", name, e.what());
+    fail("tensor {:?}: {}", name, e.what());
   }
   const SafetensorsEntry* found = opened->find(name);
   if (found == nullptr) {
-    fail("{}: tensor \"{}\" is listed in {} but missing from its shard {}", opened->path(), name,
+    fail("{}: tensor {:?} is listed in {} but missing from its shard {}", opened->path(), name,
          kIndexFileName, file);
   }
   return *found;

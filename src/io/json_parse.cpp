@@ -23,6 +23,11 @@ nlohmann::json parse_json(std::string_view text, std::string_view file_label,
     }
     return true;
   };
+  // nlohmann stops at a NUL byte as if the input ended there; valid JSON never holds a raw NUL,
+  // so refuse it rather than silently ignore what follows.
+  if (text.find('\0') != std::string_view::npos) {
+    fail("{}: {} is not valid JSON: it contains a NUL byte", file_label, what);
+  }
   try {
     return Json::parse(text.begin(), text.end(), depth_guard);
   } catch (const Json::exception& e) {

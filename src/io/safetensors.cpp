@@ -54,67 +54,67 @@ std::optional<uint64_t> checked_byte_size(const std::vector<int64_t>& shape, DTy
 
 SafetensorsEntry parse_entry(const std::string& name, const Json& value, uint64_t data_size,
                              std::string_view file_label) {
-  if (!value.is_object()) fail("{}: tensor \"{}\": header entry is not a JSON object", file_label, name);
+  if (!value.is_object()) fail("{}: tensor {:?}: header entry is not a JSON object", file_label, name);
   SafetensorsEntry entry;
   entry.name = name;
 
   const auto dtype_it = value.find("dtype");
   if (dtype_it == value.end() || !dtype_it->is_string()) {
-    fail("{}: tensor \"{}\": missing or non-string \"dtype\"", file_label, name);
+    fail("{}: tensor {:?}: missing or non-string \"dtype\"", file_label, name);
   }
   const auto& dtype_text = dtype_it->get_ref<const std::string&>();
   const auto dtype = parse_dtype(dtype_text);
   if (!dtype) {
-    fail("{}: tensor \"{}\": unsupported dtype \"{}\" (nextn reads F32, BF16, F16, F8_E4M3)",
+    fail("{}: tensor {:?}: unsupported dtype {:?} (nextn reads F32, BF16, F16, F8_E4M3)",
          file_label, name, dtype_text);
   }
   entry.dtype = *dtype;
 
   const auto shape_it = value.find("shape");
   if (shape_it == value.end() || !shape_it->is_array()) {
-    fail("{}: tensor \"{}\": missing or non-array \"shape\"", file_label, name);
+    fail("{}: tensor {:?}: missing or non-array \"shape\"", file_label, name);
   }
   for (const Json& dim : *shape_it) {
     if (!dim.is_number_integer()) {  // true for signed and unsigned integers, false for 2.0
-      fail("{}: tensor \"{}\": \"shape\" holds a non-integer dimension", file_label, name);
+      fail("{}: tensor {:?}: \"shape\" holds a non-integer dimension", file_label, name);
     }
     if (dim.is_number_unsigned() &&
         dim.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      fail("{}: tensor \"{}\": dimension {} is too large", file_label, name, dim.get<uint64_t>());
+      fail("{}: tensor {:?}: dimension {} is too large", file_label, name, dim.get<uint64_t>());
     }
     const auto d = dim.get<int64_t>();
-    if (d < 0) fail("{}: tensor \"{}\": negative dimension {}", file_label, name, d);
+    if (d < 0) fail("{}: tensor {:?}: negative dimension {}", file_label, name, d);
     entry.shape.push_back(d);
   }
 
   const auto offsets_it = value.find("data_offsets");
   if (offsets_it == value.end() || !offsets_it->is_array() || offsets_it->size() != 2) {
-    fail("{}: tensor \"{}\": \"data_offsets\" must be an array [begin, end]", file_label, name);
+    fail("{}: tensor {:?}: \"data_offsets\" must be an array [begin, end]", file_label, name);
   }
   const auto begin = as_unsigned((*offsets_it)[0]);
   const auto end = as_unsigned((*offsets_it)[1]);
   if (!begin || !end) {
-    fail("{}: tensor \"{}\": \"data_offsets\" must hold two non-negative integers", file_label,
+    fail("{}: tensor {:?}: \"data_offsets\" must hold two non-negative integers", file_label,
          name);
   }
   entry.begin = *begin;
   entry.end = *end;
   if (entry.begin > entry.end) {
-    fail("{}: tensor \"{}\": data_offsets [{}, {}] end before they begin", file_label, name,
+    fail("{}: tensor {:?}: data_offsets [{}, {}] end before they begin", file_label, name,
          entry.begin, entry.end);
   }
   if (entry.end > data_size) {
-    fail("{}: tensor \"{}\": data_offsets [{}, {}] lie outside the data area ({} bytes); "
+    fail("{}: tensor {:?}: data_offsets [{}, {}] lie outside the data area ({} bytes); "
          "the file may be truncated",
          file_label, name, entry.begin, entry.end, data_size);
   }
   const auto bytes = checked_byte_size(entry.shape, entry.dtype);
   if (!bytes) {
-    fail("{}: tensor \"{}\": shape [{}] of {} overflows 64 bits", file_label, name,
+    fail("{}: tensor {:?}: shape [{}] of {} overflows 64 bits", file_label, name,
          fmt::join(entry.shape, ", "), dtype_text);
   }
   if (*bytes != entry.end - entry.begin) {
-    fail("{}: tensor \"{}\": shape [{}] of {} needs {} bytes but data_offsets [{}, {}] hold {}",
+    fail("{}: tensor {:?}: shape [{}] of {} needs {} bytes but data_offsets [{}, {}] hold {}",
          file_label, name, fmt::join(entry.shape, ", "), dtype_text, *bytes, entry.begin,
          entry.end, entry.end - entry.begin);
   }
@@ -155,7 +155,7 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
       if (!value.is_object()) fail("{}: \"__metadata__\" is not a JSON object", file_label);
       for (const auto& [key, item] : value.items()) {
         if (!item.is_string()) {
-          fail("{}: \"__metadata__\" key \"{}\" has a non-string value", file_label, key);
+          fail("{}: \"__metadata__\" key {:?} has a non-string value", file_label, key);
         }
         header.metadata.emplace(key, item.get<std::string>());
       }
@@ -177,7 +177,7 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
     const auto& previous = *by_offset[i - 1];
     const auto& current = *by_offset[i];
     if (current.begin < previous.end) {
-      fail("{}: tensor \"{}\" (bytes [{}, {})) overlaps tensor \"{}\" (bytes [{}, {}))",
+      fail("{}: tensor {:?} (bytes [{}, {})) overlaps tensor {:?} (bytes [{}, {}))",
            file_label, current.name, current.begin, current.end, previous.name, previous.begin,
            previous.end);
     }
@@ -203,7 +203,7 @@ const SafetensorsEntry* SafetensorsFile::find(std::string_view name) const {
 
 TensorView SafetensorsFile::view(std::string_view name) const {
   const SafetensorsEntry* entry = find(name);
-  if (entry == nullptr) fail("{}: no tensor named \"{}\"", path(), name);
+  if (entry == nullptr) fail("{}: no tensor named {:?}", path(), name);
   // parse_safetensors_header proved begin <= end <= data size, so this stays in the map.
   return TensorView{
       .name = entry->name,
@@ -217,13 +217,13 @@ TensorView SafetensorsFile::view(std::string_view name) const {
 void SafetensorsWriter::add(std::string name, DType dtype, std::vector<int64_t> shape,
                             std::vector<std::byte> bytes) {
   if (name == "__metadata__") fail("safetensors writer: \"__metadata__\" is not a tensor name");
-  if (tensors_.contains(name)) fail("safetensors writer: tensor \"{}\" added twice", name);
+  if (tensors_.contains(name)) fail("safetensors writer: tensor {:?} added twice", name);
   for (int64_t dim : shape) {
-    if (dim < 0) fail("safetensors writer: tensor \"{}\": negative dimension {}", name, dim);
+    if (dim < 0) fail("safetensors writer: tensor {:?}: negative dimension {}", name, dim);
   }
   const auto expected = checked_byte_size(shape, dtype);
   if (!expected || *expected != bytes.size()) {
-    fail("safetensors writer: tensor \"{}\": shape [{}] of {} does not match {} bytes of data",
+    fail("safetensors writer: tensor {:?}: shape [{}] of {} does not match {} bytes of data",
          name, fmt::join(shape, ", "), dtype_name(dtype), bytes.size());
   }
   tensors_.emplace(std::move(name), Pending{dtype, std::move(shape), std::move(bytes)});

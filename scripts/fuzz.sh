@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang in build-fuzz/ and runs each on its seed corpus.
+#   scripts/fuzz.sh [seconds per target, default 30]
+# Exits non-zero when a fuzzer reports a finding (crash, sanitizer error, broken invariant);
+# the reproducer is left in build-fuzz/findings/<target>/.
+set -euo pipefail
+
+seconds="${1:-30}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${root}/build-fuzz"
+targets=(safetensors_header_fuzz safetensors_index_fuzz)
+
+clang_cxx="$(command -v clang++ || command -v clang++-14 || true)"
+clang_c="$(command -v clang || command -v clang-14 || true)"
+if [[ -z "${clang_cxx}" ]]; then
+  echo "fuzz.sh: clang++ not found (install clang and libclang-rt-dev)" >&2
+  exit 2
+fi
+
+CXX="${clang_cxx}" CC="${clang_c}" cmake -S "${root}" -B "${build}" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEXTN_FUZZ=ON -DNEXTN_TESTS=OFF >/dev/null
+cmake --build "${build}" -j2 --target "${targets[@]}"
+
+status=0
+for target in "${targets[@]}"; do
+  # The checked-in seeds stay read-only; new inputs the fuzzer finds go to a scratch corpus.
+  work="${build}/corpus/${target}"
+  findings="${build}/findings/${target}"
+  mkdir -p "${work}" "${findings}"
+  echo "== ${target}: ${seconds}s"
+  if ! "${build}/fuzz/${target}" "${work}" "${root}/fuzz/corpus/${target}" \
+      -dict="${root}/fuzz/safetensors.dict" -max_total_time="${seconds}" \
+      -artifact_prefix="${findings}/" -print_final_stats=1; then
+    echo "fuzz.sh: ${target} reported a finding; see ${findings}/" >&2
+    status=1
+  fi
+done
+exit "${status}"

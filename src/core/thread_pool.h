@@ -1,0 +1,64 @@
+// The engine's one thread pool (DESIGN principle 8: passed in, never global).
+//
+// parallel_for splits [0, n) into chunks that the caller and the workers claim from an atomic
+// counter, so uneven work (experts with different row counts) balances itself. It allocates
+// nothing: the body is passed by reference through a type-erased function pointer.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace nextn {
+
+class ThreadPool {
+ public:
+  // threads <= 0: one per hardware thread. The caller counts as one of them.
+  explicit ThreadPool(int threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls body(begin, end) over disjoint chunks of [0, n) of at most `grain` items, on all
+  // threads, and returns when every chunk is done. Not reentrant.
+  template <typename Body>
+  void parallel_for(int64_t n, int64_t grain, Body&& body) {
+    if (n <= 0) return;
+    if (workers_.empty() || n <= grain) {
+      body(int64_t{0}, n);
+      return;
+    }
+    run(n, grain, [](void* context, int64_t begin, int64_t end) {
+      (*static_cast<std::remove_reference_t<Body>*>(context))(begin, end);
+    }, &body);
+  }
+
+ private:
+  using Trampoline = void (*)(void*, int64_t, int64_t);
+  void run(int64_t n, int64_t grain, Trampoline trampoline, void* context);
+  void work_on_current_job();
+  void worker_loop();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  uint64_t generation_ = 0;  // bumped for each job
+  int busy_workers_ = 0;
+  bool stopping_ = false;
+
+  // The current job.
+  Trampoline trampoline_ = nullptr;
+  void* context_ = nullptr;
+  int64_t n_ = 0;
+  int64_t grain_ = 1;
+  std::atomic<int64_t> next_{0};
+};
+
+}  // namespace nextn

@@ -1,0 +1,127 @@
+#include "kernels/kernels.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace nextn {
+namespace {
+
+const std::array<float, 256>& fp8_table() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> values{};
+    for (int i = 0; i < 256; ++i) values[i] = fp8_e4m3_to_f32(static_cast<uint8_t>(i));
+    return values;
+  }();
+  return table;
+}
+
+void decode_f32(const std::byte* row, int64_t cols, float* out) {
+  std::memcpy(out, row, static_cast<size_t>(cols) * 4);
+}
+
+void decode_bf16(const std::byte* row, int64_t cols, float* out) {
+  for (int64_t c = 0; c < cols; ++c) {
+    uint16_t bits;
+    std::memcpy(&bits, row + 2 * c, 2);
+    out[c] = std::bit_cast<float>(uint32_t{bits} << 16);
+  }
+}
+
+void decode_f16(const std::byte* row, int64_t cols, float* out) {
+  for (int64_t c = 0; c < cols; ++c) {
+    uint16_t bits;
+    std::memcpy(&bits, row + 2 * c, 2);
+    out[c] = f16_to_f32(bits);
+  }
+}
+
+// One scale per block of scale_block_cols columns along the row.
+void decode_fp8(const WeightMatrix& w, int64_t r, const std::byte* row, float* out) {
+  const std::array<float, 256>& table = fp8_table();
+  const float* scales =
+      w.scales + ((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols;
+  for (int64_t block = 0; block * w.scale_block_cols < w.cols; ++block) {
+    const float scale = scales[block];
+    const int64_t begin = block * w.scale_block_cols;
+    const int64_t end = std::min(w.cols, begin + w.scale_block_cols);
+    for (int64_t c = begin; c < end; ++c) {
+      out[c] = table[static_cast<uint8_t>(row[c])] * scale;
+    }
+  }
+}
+
+}  // namespace
+
+void decode_row(const WeightMatrix& w, int64_t r, float* out) {
+  const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * dtype_size(w.dtype);
+  switch (w.dtype) {
+    case DType::kF32: decode_f32(row, w.cols, out); return;
+    case DType::kBF16: decode_bf16(row, w.cols, out); return;
+    case DType::kF16: decode_f16(row, w.cols, out); return;
+    case DType::kF8E4M3: decode_fp8(w, r, row, out); return;
+  }
+}
+
+void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
+            int64_t y_stride, ThreadPool& pool) {
+  // Rows per task: enough work to amortize claiming a chunk, small enough to balance.
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, w.cols));
+  pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
+    // Per-thread row buffer: grows to the widest row once, then never allocates again.
+    thread_local std::vector<float> row;
+    if (row.size() < static_cast<size_t>(w.cols)) row.resize(static_cast<size_t>(w.cols));
+    for (int64_t r = begin; r < end; ++r) {
+      decode_row(w, r, row.data());
+      for (int64_t t = 0; t < tokens; ++t) {
+        y[t * y_stride + r] = dot(row.data(), x + t * x_stride, w.cols);
+      }
+    }
+  });
+}
+
+void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,
+              float eps, float* y) {
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* in = x + t * stride;
+    float* out = y + t * stride;
+    const float mean_square = dot(in, in, dim) / static_cast<float>(dim);
+    const float inverse = 1.0f / std::sqrt(mean_square + eps);
+    for (int64_t i = 0; i < dim; ++i) out[i] = weight[i] * (in[i] * inverse);
+  }
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  // Eight independent partial sums: lets the compiler vectorize without -ffast-math, and keeps
+  // the rounding error of long sums down.
+  float partial[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int lane = 0; lane < 8; ++lane) partial[lane] += a[i + lane] * b[i + lane];
+  }
+  float sum = 0.0f;
+  for (; i < n; ++i) sum += a[i] * b[i];
+  for (float p : partial) sum += p;
+  return sum;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void softmax(float* values, int64_t n) {
+  float max = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) max = std::fmax(max, values[i]);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    values[i] = std::exp(values[i] - max);
+    sum += values[i];
+  }
+  const float inverse = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) values[i] *= inverse;
+}
+
+}  // namespace nextn

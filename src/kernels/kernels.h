@@ -1,0 +1,37 @@
+// The CPU kernels of the forward pass. Activations and accumulation are fp32; weights are used
+// where they lie (BF16, F16, F32, FP8 with scales) and converted inside the kernel (SPEC §4).
+// Each has a scalar twin in kernels/ref/ and a test against it.
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "kernels/weight_matrix.h"
+
+namespace nextn {
+
+// out[c] = value of w at (r, c) for every column c. The dtype is resolved once per call.
+void decode_row(const WeightMatrix& w, int64_t r, float* out);
+
+// y[t, r] = Σ_c w[r, c] · x[t, c] for t < tokens, r < w.rows. Rows of x are x_stride floats
+// apart, rows of y y_stride apart. Each weight row is decoded once for all tokens; the pool
+// splits the output rows.
+void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
+            int64_t y_stride, ThreadPool& pool);
+
+// y[t] = weight ⊙ x[t] / sqrt(mean(x[t]²) + eps), rows `stride` apart in x and y (may alias).
+void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,
+              float eps, float* y);
+
+float dot(const float* a, const float* b, int64_t n);
+// y += a · x
+void axpy(float a, const float* x, float* y, int64_t n);
+// In place over n values; max-subtracted.
+void softmax(float* values, int64_t n);
+inline float silu(float x);
+
+}  // namespace nextn
+
+#include <cmath>
+
+inline float nextn::silu(float x) { return x / (1.0f + std::exp(-x)); }

@@ -1,0 +1,39 @@
+// A projection weight [rows = out, cols = in] as it lies in the mapped file, with its FP8 scales.
+//
+// Scales follow one rule for every FP8 layout (SPEC §2): the value of element (r, c) is
+// w[r, c] × scales[(r / scale_block_rows) × scale_grid_cols + c / scale_block_cols]. DeepSeek
+// block FP8 uses 128 × 128 blocks (partial at the edges); compressed-tensors "channel" is a
+// 1 × cols block, "tensor" one block over everything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace nextn {
+
+struct WeightMatrix {
+  DType dtype = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const std::byte* data = nullptr;  // row 0 of this view
+  // FP8 only. Scales are indexed by absolute row (first_row + r), so a view of some rows of a
+  // larger matrix (one attention head of kv_b_proj) finds its blocks' scales.
+  const float* scales = nullptr;
+  int64_t first_row = 0;
+  int64_t scale_block_rows = 1;
+  int64_t scale_block_cols = 1;
+  int64_t scale_grid_cols = 1;
+
+  // Rows [begin, begin + count) of this matrix, sharing its scales.
+  WeightMatrix row_slice(int64_t begin, int64_t count) const {
+    WeightMatrix view = *this;
+    view.rows = count;
+    view.first_row = first_row + begin;
+    view.data = data + static_cast<size_t>(begin * cols) * dtype_size(dtype);
+    return view;
+  }
+};
+
+}  // namespace nextn

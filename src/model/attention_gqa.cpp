@@ -1,0 +1,83 @@
+// GLM grouped-query attention (SPEC §4): q/k/v with bias, per-head q/k RMSNorm before RoPE,
+// NeoX RoPE on the first head_dim × partial_rotary_factor channels, scale head_dim^-½.
+// Cache row per position: [K of every KV head | V of every KV head].
+#include <algorithm>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "model/attention.h"
+
+namespace nextn {
+
+int64_t kv_cache_width(const ModelConfig& config) {
+  if (const MlaConfig* mla = config.mla()) return mla->kv_lora_rank + mla->qk_rope_head_dim;
+  return 2 * config.gqa()->num_key_value_heads * config.gqa()->head_dim;
+}
+
+void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {
+  const ModelConfig& config = ctx.config;
+  const GqaConfig& gqa = *config.gqa();
+  const int64_t T = args.tokens;
+  const int64_t H = config.hidden_size;
+  const int64_t heads = config.num_attention_heads;
+  const int64_t kv_heads = gqa.num_key_value_heads;
+  const int64_t d = gqa.head_dim;
+  const int64_t group = heads / kv_heads;
+  const float eps = static_cast<float>(config.rms_norm_eps);
+  const float scale = static_cast<float>(ctx.softmax_scale);
+
+  float* q = ctx.arena.take(T * heads * d);
+  float* k = ctx.arena.take(T * kv_heads * d);
+  float* v = ctx.arena.take(T * kv_heads * d);
+  matmul(w.q_proj, args.x, H, T, q, heads * d, ctx.pool);
+  matmul(w.k_proj, args.x, H, T, k, kv_heads * d, ctx.pool);
+  matmul(w.v_proj, args.x, H, T, v, kv_heads * d, ctx.pool);
+  float* cos = ctx.arena.take(ctx.rope.rotary_dim() / 2);
+  float* sin = ctx.arena.take(ctx.rope.rotary_dim() / 2);
+  for (int64_t t = 0; t < T; ++t) {
+    float* qt = q + t * heads * d;
+    float* kt = k + t * kv_heads * d;
+    float* vt = v + t * kv_heads * d;
+    if (!w.q_bias.empty()) {
+      axpy(1.0f, w.q_bias.data(), qt, heads * d);
+      axpy(1.0f, w.k_bias.data(), kt, kv_heads * d);
+      axpy(1.0f, w.v_bias.data(), vt, kv_heads * d);
+    }
+    if (!w.q_norm.empty()) {  // per-head RMSNorm, before RoPE
+      rms_norm(qt, w.q_norm.data(), heads, d, d, eps, qt);
+      rms_norm(kt, w.k_norm.data(), kv_heads, d, d, eps, kt);
+    }
+    ctx.rope.angles(args.start + t, cos, sin);
+    for (int64_t h = 0; h < heads; ++h) ctx.rope.rotate(qt + h * d, cos, sin);
+    for (int64_t h = 0; h < kv_heads; ++h) ctx.rope.rotate(kt + h * d, cos, sin);
+    float* row = args.kv->row(args.cache_layer, args.start + t);
+    std::copy(kt, kt + kv_heads * d, row);
+    std::copy(vt, vt + kv_heads * d, row + kv_heads * d);
+  }
+
+  float* o = ctx.arena.take(T * heads * d);
+  ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> scores;  // sized to the cache once: no regrowth per step
+    if (scores.size() < static_cast<size_t>(args.kv->capacity())) {
+      scores.resize(static_cast<size_t>(args.kv->capacity()));
+    }
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t t = task / heads;
+      const int64_t g = (task % heads) / group;  // the KV head this query head reads
+      const int64_t seen = args.start + t + 1;
+      const float* qh = q + task * d;
+      for (int64_t s = 0; s < seen; ++s) {
+        scores[s] = scale * dot(qh, args.kv->row(args.cache_layer, s) + g * d, d);
+      }
+      softmax(scores.data(), seen);
+      float* out = o + task * d;
+      std::fill(out, out + d, 0.0f);
+      for (int64_t s = 0; s < seen; ++s) {
+        axpy(scores[s], args.kv->row(args.cache_layer, s) + (kv_heads + g) * d, out, d);
+      }
+    }
+  });
+  matmul(w.o_proj, o, heads * d, T, args.out, H, ctx.pool);
+}
+
+}  // namespace nextn

@@ -1,0 +1,136 @@
+// DeepSeek multi-head latent attention (SPEC §4).
+//
+// Cache row per position: [c_kv (kv_lora, after kv_a_layernorm) | k_rope (qk_rope, roped)],
+// 576 values for V3. kv_b_proj holds, per head h, W_UK_h (qk_nope rows) then W_UV_h (v rows).
+//   absorbed: q_lat = W_UK_hᵀ q_nope; score_s = scale·(q_lat·c_kv_s + q_rope·k_rope_s);
+//             o_h = W_UV_h Σ_s p_s c_kv_s
+//   naive:    k_nope_s = W_UK_h c_kv_s, v_s = W_UV_h c_kv_s; score_s = scale·(q_nope·k_nope_s +
+//             q_rope·k_rope_s); o_h = Σ_s p_s v_s
+// Both compute the same function; a test holds them equal.
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "model/attention.h"
+
+namespace nextn {
+
+void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {
+  const ModelConfig& config = ctx.config;
+  const MlaConfig& mla = *config.mla();
+  const int64_t T = args.tokens;
+  const int64_t H = config.hidden_size;
+  const int64_t heads = config.num_attention_heads;
+  const int64_t nope = mla.qk_nope_head_dim;
+  const int64_t rope_dim = mla.qk_rope_head_dim;
+  const int64_t qk = nope + rope_dim;
+  const int64_t v_dim = mla.v_head_dim;
+  const int64_t latent = mla.kv_lora_rank;
+  const int64_t width = latent + rope_dim;
+  const float scale = static_cast<float>(ctx.softmax_scale);
+
+  // Queries [T, heads × (nope | rope)].
+  float* q = ctx.arena.take(T * heads * qk);
+  if (w.q_a_proj) {
+    const int64_t rank = w.q_a_proj->rows;
+    float* q_a = ctx.arena.take(T * rank);
+    matmul(*w.q_a_proj, args.x, H, T, q_a, rank, ctx.pool);
+    rms_norm(q_a, w.q_a_layernorm.data(), T, rank, rank, static_cast<float>(config.rms_norm_eps),
+             q_a);
+    matmul(*w.q_b_proj, q_a, rank, T, q, heads * qk, ctx.pool);
+  } else {
+    matmul(*w.q_proj, args.x, H, T, q, heads * qk, ctx.pool);
+  }
+  // Compressed KV, normed and roped, straight into the cache rows.
+  float* kv_a = ctx.arena.take(T * width);
+  matmul(w.kv_a_proj_with_mqa, args.x, H, T, kv_a, width, ctx.pool);
+  float* cos = ctx.arena.take(rope_dim / 2);
+  float* sin = ctx.arena.take(rope_dim / 2);
+  for (int64_t t = 0; t < T; ++t) {
+    float* row = args.kv->row(args.cache_layer, args.start + t);
+    rms_norm(kv_a + t * width, w.kv_a_layernorm.data(), 1, latent, latent,
+             static_cast<float>(config.rms_norm_eps), row);
+    std::copy(kv_a + t * width + latent, kv_a + (t + 1) * width, row + latent);
+    ctx.rope.angles(args.start + t, cos, sin);
+    ctx.rope.rotate(row + latent, cos, sin);
+    for (int64_t h = 0; h < heads; ++h) ctx.rope.rotate(q + (t * heads + h) * qk + nope, cos, sin);
+  }
+
+  const int64_t context = args.start + T;  // positions the last row sees
+  float* o = ctx.arena.take(T * heads * v_dim);
+  if (ctx.options.absorbed_mla) {
+    // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: accumulate rows of W_UK_h scaled by q_nope.
+    float* q_latent = ctx.arena.take_zeroed(T * heads * latent);
+    ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
+      thread_local std::vector<float> row;
+      if (row.size() < static_cast<size_t>(latent)) row.resize(static_cast<size_t>(latent));
+      for (int64_t h = h_begin; h < h_end; ++h) {
+        for (int64_t i = 0; i < nope; ++i) {
+          decode_row(w.kv_b_proj, h * (nope + v_dim) + i, row.data());
+          for (int64_t t = 0; t < T; ++t) {
+            axpy(q[(t * heads + h) * qk + i], row.data(), q_latent + (t * heads + h) * latent,
+                 latent);
+          }
+        }
+      }
+    });
+    float* o_latent = ctx.arena.take_zeroed(T * heads * latent);
+    ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
+      thread_local std::vector<float> scores;  // sized to the cache once: no regrowth per step
+      if (scores.size() < static_cast<size_t>(args.kv->capacity())) {
+        scores.resize(static_cast<size_t>(args.kv->capacity()));
+      }
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t t = task / heads;
+        const int64_t seen = args.start + t + 1;
+        const float* ql = q_latent + task * latent;
+        const float* qr = q + task * qk + nope;
+        for (int64_t s = 0; s < seen; ++s) {
+          const float* row = args.kv->row(args.cache_layer, s);
+          scores[s] = scale * (dot(ql, row, latent) + dot(qr, row + latent, rope_dim));
+        }
+        softmax(scores.data(), seen);
+        float* ol = o_latent + task * latent;
+        for (int64_t s = 0; s < seen; ++s) axpy(scores[s], args.kv->row(args.cache_layer, s), ol, latent);
+      }
+    });
+    // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul.
+    for (int64_t h = 0; h < heads; ++h) {
+      const WeightMatrix w_uv = w.kv_b_proj.row_slice(h * (nope + v_dim) + nope, v_dim);
+      matmul(w_uv, o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim,
+             ctx.pool);
+    }
+  } else {
+    // Naive: expand k_nope and v of every cached position, per head.
+    float* kv_full = ctx.arena.take(context * heads * (nope + v_dim));
+    for (int64_t s = 0; s < context; ++s) {
+      matmul(w.kv_b_proj, args.kv->row(args.cache_layer, s), width, 1,
+             kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim), ctx.pool);
+    }
+    ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
+      thread_local std::vector<float> scores;  // sized to the cache once: no regrowth per step
+      if (scores.size() < static_cast<size_t>(args.kv->capacity())) {
+        scores.resize(static_cast<size_t>(args.kv->capacity()));
+      }
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t t = task / heads;
+        const int64_t h = task % heads;
+        const int64_t seen = args.start + t + 1;
+        for (int64_t s = 0; s < seen; ++s) {
+          const float* k_nope = kv_full + (s * heads + h) * (nope + v_dim);
+          const float* k_rope = args.kv->row(args.cache_layer, s) + latent;
+          scores[s] = scale * (dot(q + task * qk, k_nope, nope) +
+                               dot(q + task * qk + nope, k_rope, rope_dim));
+        }
+        softmax(scores.data(), seen);
+        float* out = o + task * v_dim;
+        std::fill(out, out + v_dim, 0.0f);
+        for (int64_t s = 0; s < seen; ++s) {
+          axpy(scores[s], kv_full + (s * heads + h) * (nope + v_dim) + nope, out, v_dim);
+        }
+      }
+    });
+  }
+  matmul(w.o_proj, o, heads * v_dim, T, args.out, H, ctx.pool);
+}
+
+}  // namespace nextn

@@ -1,0 +1,55 @@
+#include "model/target_model.h"
+
+#include "core/error.h"
+#include "kernels/kernels.h"
+#include "model/attention.h"
+#include "model/decoder_layer.h"
+
+namespace nextn {
+
+void check_token(int64_t token, const ModelConfig& config) {
+  if (token < 0 || token >= config.vocab_size) {
+    fail("token id {} is out of range: the vocabulary has {} tokens (0..{})", token,
+         config.vocab_size, config.vocab_size - 1);
+  }
+}
+
+TargetModel::TargetModel(const ModelConfig& config, const ModelWeights& weights, ThreadPool& pool,
+                         ForwardOptions options)
+    : config_(config), weights_(weights), pool_(pool), rope_(config), options_(options) {
+  if (weights.layers.size() != static_cast<size_t>(config.num_hidden_layers)) {
+    fail("the target model's weights are not loaded (load mode mtp-only?)");
+  }
+}
+
+KvCache TargetModel::make_cache(int64_t capacity) const {
+  return KvCache(config_.num_hidden_layers, capacity, kv_cache_width(config_));
+}
+
+void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* logits,
+                          float* hidden) {
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  const int64_t H = config_.hidden_size;
+  for (int32_t token : tokens) check_token(token, config_);
+  kv.reserve_append(T);
+  arena_.reset();
+  const ForwardContext ctx{.config = config_,
+                           .rope = rope_,
+                           .softmax_scale = attention_softmax_scale(config_),
+                           .pool = pool_,
+                           .arena = arena_,
+                           .options = options_};
+  float* x = arena_.take(T * H);  // [T, H] residual stream
+  for (int64_t t = 0; t < T; ++t) decode_row(weights_.embed_tokens, tokens[t], x + t * H);
+  const int64_t start = kv.size();
+  for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
+    decoder_layer(weights_.layers[layer], ctx,
+                  {.hidden = x, .tokens = T, .start = start, .kv = &kv, .cache_layer = layer});
+  }
+  kv.commit(T);
+  rms_norm(x, weights_.norm.data(), T, H, H, static_cast<float>(config_.rms_norm_eps), x);
+  if (hidden != nullptr) std::copy(x, x + T * H, hidden);
+  if (logits != nullptr) matmul(weights_.lm_head, x, H, T, logits, config_.vocab_size, pool_);
+}
+
+}  // namespace nextn

@@ -1,0 +1,42 @@
+// The target model's forward pass (SPEC §4): embed → L decoder layers → model.norm → lm_head.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/arena.h"
+#include "core/thread_pool.h"
+#include "kv/kv_cache.h"
+#include "model/forward_context.h"
+#include "model/model_weights.h"
+#include "model/rope.h"
+
+namespace nextn {
+
+// Checks a token id against the vocabulary; Error names the id and V.
+void check_token(int64_t token, const ModelConfig& config);
+
+class TargetModel {
+ public:
+  TargetModel(const ModelConfig& config, const ModelWeights& weights, ThreadPool& pool,
+              ForwardOptions options = {});
+
+  KvCache make_cache(int64_t capacity) const;
+
+  // Runs `tokens` at positions kv.size() .. kv.size() + T − 1 and appends them to kv.
+  // logits [T, V] and hidden [T, H] (the post-model.norm state the MTP layer takes) are
+  // written when non-null.
+  void forward(std::span<const int32_t> tokens, KvCache& kv, float* logits, float* hidden);
+
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  const ModelConfig& config_;
+  const ModelWeights& weights_;
+  ThreadPool& pool_;
+  Rope rope_;
+  ForwardOptions options_;
+  Arena arena_;
+};
+
+}  // namespace nextn

@@ -1,0 +1,73 @@
+#include "mtp/mtp_model.h"
+
+#include "core/error.h"
+#include "kernels/kernels.h"
+#include "model/attention.h"
+#include "model/decoder_layer.h"
+#include "model/target_model.h"
+
+namespace nextn {
+
+MtpModel::MtpModel(const ModelConfig& config, const ModelWeights& weights, ThreadPool& pool,
+                   MtpOptions options, ForwardOptions forward_options)
+    : config_(config),
+      weights_(weights),
+      pool_(pool),
+      rope_(config),
+      options_(options),
+      forward_options_(forward_options) {
+  if (config.num_nextn_predict_layers == 0) {
+    fail("config.json: num_nextn_predict_layers is 0: this checkpoint has no MTP layer");
+  }
+  if (weights.mtp_layers.size() != static_cast<size_t>(config.num_nextn_predict_layers)) {
+    fail("the MTP layers' weights are not loaded (load mode target-only?)");
+  }
+}
+
+KvCache MtpModel::make_cache(int64_t capacity) const {
+  return KvCache(1, capacity, kv_cache_width(config_));
+}
+
+void MtpModel::forward(int64_t k, const float* hidden, std::span<const int32_t> tokens,
+                       KvCache& kv, float* logits, float* recycled) {
+  if (k < 0 || k >= layers()) fail("MTP layer {} does not exist (D = {})", k, layers());
+  const MtpLayerWeights& w = weights_.mtp_layers[k];
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  const int64_t H = config_.hidden_size;
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+  for (int32_t token : tokens) check_token(token, config_);
+  kv.reserve_append(T);
+  arena_.reset();
+  const ForwardContext ctx{.config = config_,
+                           .rope = rope_,
+                           .softmax_scale = attention_softmax_scale(config_),
+                           .pool = pool_,
+                           .arena = arena_,
+                           .options = forward_options_};
+  const int64_t start = kv.size();
+  // [enorm(e) ; hnorm(h)] per row: embedding first (columns 0..H−1 of eh_proj).
+  float* joined = arena_.take(T * 2 * H);
+  for (int64_t t = 0; t < T; ++t) {
+    float* e = joined + t * 2 * H;
+    if (options_.pos0_mask && start + t == 0) {
+      std::fill(e, e + H, 0.0f);  // RMSNorm of zeros is zeros
+    } else {
+      decode_row(*weights_.mtp_embed_tokens, tokens[t], e);
+      rms_norm(e, w.enorm.data(), 1, H, H, eps, e);
+    }
+    rms_norm(hidden + t * H, w.hnorm.data(), 1, H, H, eps, e + H);
+  }
+  float* x = arena_.take(T * H);
+  matmul(w.eh_proj, joined, 2 * H, T, x, H, pool_);
+  decoder_layer(w.block, ctx, {.hidden = x, .tokens = T, .start = start, .kv = &kv, .cache_layer = 0});
+  kv.commit(T);
+  float* normed = arena_.take(T * H);
+  rms_norm(x, w.shared_head_norm.data(), T, H, H, eps, normed);
+  if (recycled != nullptr) {
+    const float* source = options_.recycle == MtpRecycle::kPostNorm ? normed : x;
+    std::copy(source, source + T * H, recycled);
+  }
+  if (logits != nullptr) matmul(w.head, normed, H, T, logits, config_.vocab_size, pool_);
+}
+
+}  // namespace nextn

@@ -1,0 +1,56 @@
+// The MTP ("nextn") layers as a draft model (SPEC §5).
+//
+// Layer k at a row with position p takes a hidden state h and the next token t:
+//   e = embed(t), zeroed at p == 0 by default; x = eh_proj([enorm(e) ; hnorm(h)]);
+//   out = decoder block L + k on x over this layer's own KV cache;
+//   logits = head(shared_head.norm(out)).
+// The hidden state recycled into the next draft step is shared_head.norm(out) by default, or
+// the raw `out` (pre-norm) as an option.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/arena.h"
+#include "core/thread_pool.h"
+#include "kv/kv_cache.h"
+#include "model/forward_context.h"
+#include "model/model_weights.h"
+#include "model/rope.h"
+
+namespace nextn {
+
+enum class MtpRecycle { kPostNorm, kPreNorm };
+
+struct MtpOptions {
+  // vLLM zeroes the embedding at position 0; the models were trained without that mask.
+  bool pos0_mask = true;
+  MtpRecycle recycle = MtpRecycle::kPostNorm;
+};
+
+class MtpModel {
+ public:
+  MtpModel(const ModelConfig& config, const ModelWeights& weights, ThreadPool& pool,
+           MtpOptions options = {}, ForwardOptions forward_options = {});
+
+  int64_t layers() const { return config_.num_nextn_predict_layers; }
+  // One cache per MTP layer: each layer has its own rows.
+  KvCache make_cache(int64_t capacity) const;
+
+  // Runs MTP layer k over rows at positions kv.size() .. + T − 1 with hidden [T, H] and
+  // tokens [T]; appends them to kv (that layer's cache). logits [T, V] and recycled [T, H]
+  // are written when non-null.
+  void forward(int64_t k, const float* hidden, std::span<const int32_t> tokens, KvCache& kv,
+               float* logits, float* recycled);
+
+ private:
+  const ModelConfig& config_;
+  const ModelWeights& weights_;
+  ThreadPool& pool_;
+  Rope rope_;
+  MtpOptions options_;
+  ForwardOptions forward_options_;
+  Arena arena_;
+};
+
+}  // namespace nextn
