@@ -203,10 +203,12 @@ int run_inspect(const InspectArgs& args) {
   }
   report["context_tokens"] = args.context;
   report["load_modes"] = modes;
-  line("kv cache", fmt::format("{} bytes per token over all layers (fp32), context {} tokens",
-                               modes["full"].is_null() ? modes["target-only"]["kv_bytes_per_token"]
-                                                       : modes["full"]["kv_bytes_per_token"],
-                               args.context));
+  const LoadMode widest = config.num_nextn_predict_layers > 0 ? LoadMode::kFull
+                                                               : LoadMode::kTargetOnly;
+  line("kv cache",
+       fmt::format("{} bytes per token over all layers ({} mode, fp32), context {} tokens",
+                   modes[std::string(load_mode_name(widest))]["kv_bytes_per_token"].get<uint64_t>(),
+                   load_mode_name(widest), args.context));
   std::map<std::string, int64_t> skipped;
   for (const auto& [name, reason] : full_plan.skipped) skipped[std::string(skip_reason_text(reason))]++;
   report["skipped"] = skipped;

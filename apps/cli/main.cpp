@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   std::map<std::string, nextn::cli::Action> actions;
   actions["inspect"] = nextn::cli::add_inspect_command(app);
   actions["make-tiny"] = nextn::cli::add_make_tiny_command(app);
+  actions["logits"] = nextn::cli::add_logits_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -67,9 +67,10 @@ SafetensorsIndex parse_safetensors_index(std::string_view json_text, std::string
     }
     const auto& shard = file.get_ref<const std::string&>();
     if (!is_plain_file_name(shard)) {
-      fail("{}: weight_map: tensor {:?} maps to {:?}, which is not a plain file name in the "
-           "checkpoint directory",
-           file_label, name, shard);
+      fail(
+          "{}: weight_map: tensor {:?} maps to {:?}, which is not a plain file name in the "
+          "checkpoint directory",
+          file_label, name, shard);
     }
     index.weight_map.emplace(name, shard);
   }
@@ -110,14 +111,15 @@ Checkpoint Checkpoint::open(const std::filesystem::path& dir) {
     }
     checkpoint.shards_.emplace(std::string(kSingleFileName), std::move(file));
   } else {
-    fail("{}: no weights: neither {} nor {} exists", dir.string(), kIndexFileName,
-         kSingleFileName);
+    fail("{}: no weights: neither {} nor {} exists", dir.string(), kIndexFileName, kSingleFileName);
   }
   // names_ is filled from ordered maps / a name-sorted header, so it is already sorted.
   return checkpoint;
 }
 
-bool Checkpoint::contains(std::string_view name) const { return file_of_.contains(name); }
+bool Checkpoint::contains(std::string_view name) const {
+  return file_of_.contains(name);
+}
 
 const std::string& Checkpoint::file_of(std::string_view name) const {
   const auto it = file_of_.find(name);
@@ -149,8 +151,8 @@ const SafetensorsFile& Checkpoint::shard(const std::string& file) const {
     if (!is_file(path)) {
       fail("{}: shard file {} is missing (listed in {})", path.string(), file, kIndexFileName);
     }
-    it = shards_.emplace(file, std::make_unique<SafetensorsFile>(SafetensorsFile::open(path)))
-             .first;
+    it =
+        shards_.emplace(file, std::make_unique<SafetensorsFile>(SafetensorsFile::open(path))).first;
   }
   return *it->second;
 }

@@ -54,7 +54,8 @@ std::optional<uint64_t> checked_byte_size(const std::vector<int64_t>& shape, DTy
 
 SafetensorsEntry parse_entry(const std::string& name, const Json& value, uint64_t data_size,
                              std::string_view file_label) {
-  if (!value.is_object()) fail("{}: tensor {:?}: header entry is not a JSON object", file_label, name);
+  if (!value.is_object())
+    fail("{}: tensor {:?}: header entry is not a JSON object", file_label, name);
   SafetensorsEntry entry;
   entry.name = name;
 
@@ -94,8 +95,7 @@ SafetensorsEntry parse_entry(const std::string& name, const Json& value, uint64_
   const auto begin = as_unsigned((*offsets_it)[0]);
   const auto end = as_unsigned((*offsets_it)[1]);
   if (!begin || !end) {
-    fail("{}: tensor {:?}: \"data_offsets\" must hold two non-negative integers", file_label,
-         name);
+    fail("{}: tensor {:?}: \"data_offsets\" must hold two non-negative integers", file_label, name);
   }
   entry.begin = *begin;
   entry.end = *end;
@@ -104,9 +104,10 @@ SafetensorsEntry parse_entry(const std::string& name, const Json& value, uint64_
          entry.begin, entry.end);
   }
   if (entry.end > data_size) {
-    fail("{}: tensor {:?}: data_offsets [{}, {}] lie outside the data area ({} bytes); "
-         "the file may be truncated",
-         file_label, name, entry.begin, entry.end, data_size);
+    fail(
+        "{}: tensor {:?}: data_offsets [{}, {}] lie outside the data area ({} bytes); "
+        "the file may be truncated",
+        file_label, name, entry.begin, entry.end, data_size);
   }
   const auto bytes = checked_byte_size(entry.shape, entry.dtype);
   if (!bytes) {
@@ -115,8 +116,8 @@ SafetensorsEntry parse_entry(const std::string& name, const Json& value, uint64_
   }
   if (*bytes != entry.end - entry.begin) {
     fail("{}: tensor {:?}: shape [{}] of {} needs {} bytes but data_offsets [{}, {}] hold {}",
-         file_label, name, fmt::join(entry.shape, ", "), dtype_text, *bytes, entry.begin,
-         entry.end, entry.end - entry.begin);
+         file_label, name, fmt::join(entry.shape, ", "), dtype_text, *bytes, entry.begin, entry.end,
+         entry.end - entry.begin);
   }
   return entry;
 }
@@ -132,9 +133,10 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
   const uint64_t header_size = read_le64(file.first(kSizePrefixBytes));
   const uint64_t after_prefix = file.size() - kSizePrefixBytes;
   if (header_size > after_prefix) {
-    fail("{}: header size {} is larger than the {} bytes after it; the file is truncated or "
-         "not safetensors",
-         file_label, header_size, after_prefix);
+    fail(
+        "{}: header size {} is larger than the {} bytes after it; the file is truncated or "
+        "not safetensors",
+        file_label, header_size, after_prefix);
   }
   if (header_size > kMaxHeaderBytes) {
     fail("{}: header size {} exceeds the {}-byte limit", file_label, header_size, kMaxHeaderBytes);
@@ -177,9 +179,8 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
     const auto& previous = *by_offset[i - 1];
     const auto& current = *by_offset[i];
     if (current.begin < previous.end) {
-      fail("{}: tensor {:?} (bytes [{}, {})) overlaps tensor {:?} (bytes [{}, {}))",
-           file_label, current.name, current.begin, current.end, previous.name, previous.begin,
-           previous.end);
+      fail("{}: tensor {:?} (bytes [{}, {})) overlaps tensor {:?} (bytes [{}, {}))", file_label,
+           current.name, current.begin, current.end, previous.name, previous.begin, previous.end);
     }
   }
   return header;
@@ -223,8 +224,8 @@ void SafetensorsWriter::add(std::string name, DType dtype, std::vector<int64_t> 
   }
   const auto expected = checked_byte_size(shape, dtype);
   if (!expected || *expected != bytes.size()) {
-    fail("safetensors writer: tensor {:?}: shape [{}] of {} does not match {} bytes of data",
-         name, fmt::join(shape, ", "), dtype_name(dtype), bytes.size());
+    fail("safetensors writer: tensor {:?}: shape [{}] of {} does not match {} bytes of data", name,
+         fmt::join(shape, ", "), dtype_name(dtype), bytes.size());
   }
   tensors_.emplace(std::move(name), Pending{dtype, std::move(shape), std::move(bytes)});
 }

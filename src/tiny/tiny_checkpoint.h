@@ -19,7 +19,7 @@ struct TinyOptions {
   int64_t heads = 4;
   int64_t experts = 8;
   int64_t top_k = 2;
-  int64_t groups = 4;             // n_group (DeepSeek); GLM uses 1
+  int64_t groups = 4;             // n_group (real GLM uses 1; tiny ones exercise groups)
   int64_t top_groups = 2;         // topk_group
   int64_t intermediate = 96;      // dense MLP width
   int64_t moe_intermediate = 40;  // routed and shared expert width

@@ -41,11 +41,11 @@ void write_shard(const std::filesystem::path& path, const std::vector<std::strin
 // --- parse_safetensors_index -----------------------------------------------------------------
 
 TEST(SafetensorsIndex, ParsesWeightMapAndTotalSize) {
-  const auto index = parse_safetensors_index(
-      R"({"metadata":{"total_size":1234,"format":"pt"},)"
-      R"("weight_map":{"b.weight":"model-00002-of-00002.safetensors",)"
-      R"("a.weight":"model-00001-of-00002.safetensors"}})",
-      kIndexLabel);
+  const auto index =
+      parse_safetensors_index(R"({"metadata":{"total_size":1234,"format":"pt"},)"
+                              R"("weight_map":{"b.weight":"model-00002-of-00002.safetensors",)"
+                              R"("a.weight":"model-00001-of-00002.safetensors"}})",
+                              kIndexLabel);
   ASSERT_EQ(index.weight_map.size(), 2u);
   EXPECT_EQ(index.weight_map.at("a.weight"), "model-00001-of-00002.safetensors");
   EXPECT_EQ(index.total_size, 1234u);
@@ -55,10 +55,10 @@ TEST(SafetensorsIndex, MetadataIsOptionalAndTotalSizeMayBeIntegralFloat) {
   EXPECT_FALSE(parse_safetensors_index(R"({"weight_map":{}})", kIndexLabel).total_size);
   EXPECT_FALSE(
       parse_safetensors_index(R"({"metadata":{},"weight_map":{}})", kIndexLabel).total_size);
-  EXPECT_EQ(parse_safetensors_index(R"({"metadata":{"total_size":8.0},"weight_map":{}})",
-                                    kIndexLabel)
-                .total_size,
-            8u);
+  EXPECT_EQ(
+      parse_safetensors_index(R"({"metadata":{"total_size":8.0},"weight_map":{}})", kIndexLabel)
+          .total_size,
+      8u);
 }
 
 TEST(SafetensorsIndex, RejectsMalformedDocuments) {
@@ -68,8 +68,8 @@ TEST(SafetensorsIndex, RejectsMalformedDocuments) {
   EXPECT_TRUE(mentions(index_error(R"({"weight_map":[]})"), {kIndexLabel, "weight_map"}));
   EXPECT_TRUE(mentions(index_error(R"({"weight_map":{"x.weight":3}})"),
                        {kIndexLabel, "x.weight", "non-string"}));
-  EXPECT_TRUE(mentions(index_error(R"({"metadata":[],"weight_map":{}})"),
-                       {kIndexLabel, "metadata"}));
+  EXPECT_TRUE(
+      mentions(index_error(R"({"metadata":[],"weight_map":{}})"), {kIndexLabel, "metadata"}));
   EXPECT_TRUE(mentions(index_error(R"({"metadata":{"total_size":-1},"weight_map":{}})"),
                        {kIndexLabel, "total_size"}));
   EXPECT_TRUE(mentions(index_error(R"({"metadata":{"total_size":"12"},"weight_map":{}})"),
@@ -82,10 +82,8 @@ TEST(SafetensorsIndex, RejectsShardNamesOutsideTheDirectory) {
   for (const char* shard :
        {"", ".", "..", "../model.safetensors", "sub/model.safetensors", "/etc/passwd",
         "..\\\\model.safetensors", "a\\\\b.safetensors", "model\\u0000.safetensors"}) {
-    const std::string json =
-        std::string(R"({"weight_map":{"x.weight":")") + shard + R"("}})";
-    EXPECT_TRUE(mentions(index_error(json), {kIndexLabel, "x.weight", "plain file name"}))
-        << json;
+    const std::string json = std::string(R"({"weight_map":{"x.weight":")") + shard + R"("}})";
+    EXPECT_TRUE(mentions(index_error(json), {kIndexLabel, "x.weight", "plain file name"})) << json;
   }
 }
 
@@ -174,10 +172,9 @@ TEST(Checkpoint, IndexPointingAtMissingShard) {
   const auto checkpoint = Checkpoint::open(dir.path());
   EXPECT_FALSE(checkpoint.weights_present());
   EXPECT_NO_THROW(checkpoint.tensor("a.weight"));
-  for (const auto& message :
-       {error_message([&] { checkpoint.entry("b.weight"); }),
-        error_message([&] { checkpoint.tensor("b.weight"); }),
-        error_message([&] { checkpoint.verify(); })}) {
+  for (const auto& message : {error_message([&] { checkpoint.entry("b.weight"); }),
+                              error_message([&] { checkpoint.tensor("b.weight"); }),
+                              error_message([&] { checkpoint.verify(); })}) {
     EXPECT_TRUE(mentions(message, {"s2.safetensors", "b.weight", "missing"}));
   }
 }
@@ -198,10 +195,10 @@ TEST(Checkpoint, TensorListedInIndexButMissingFromShard) {
 
 TEST(Checkpoint, CorruptShardNamesShardAndTensor) {
   ScratchDir dir;
-  write_file(dir / "s1.safetensors", testing::safetensors_bytes(
-                                         R"({"a.weight":{"dtype":"I64","shape":[1],)"
-                                         R"("data_offsets":[0,8]}})",
-                                         std::string(8, 'x')));
+  write_file(dir / "s1.safetensors",
+             testing::safetensors_bytes(R"({"a.weight":{"dtype":"I64","shape":[1],)"
+                                        R"("data_offsets":[0,8]}})",
+                                        std::string(8, 'x')));
   write_file(dir / "model.safetensors.index.json",
              R"({"weight_map":{"a.weight":"s1.safetensors"}})");
   const auto checkpoint = Checkpoint::open(dir.path());

@@ -43,8 +43,8 @@ TEST(MappedFile, MissingFileNamesPathAndReason) {
 
 TEST(MappedFile, DirectoryIsRejected) {
   ScratchDir dir;
-  EXPECT_TRUE(mentions(error_message([&] { MappedFile::open(dir.path()); }),
-                       {dir.path().string()}));
+  EXPECT_TRUE(
+      mentions(error_message([&] { MappedFile::open(dir.path()); }), {dir.path().string()}));
 }
 
 TEST(MappedFile, MoveTransfersTheMapping) {

@@ -80,9 +80,15 @@ TEST(SafetensorsMutation, SeededByteFlipsParseOrThrow) {
     for (int i = 0; i < flips; ++i) {
       const size_t at = rng() % mutated.size();
       switch (rng() % 3) {
-        case 0: mutated[at] = static_cast<char>(mutated[at] ^ (1 << (rng() % 8))); break;
-        case 1: mutated[at] = static_cast<char>(rng()); break;
-        default: mutated[at] = "0123456789[]{},:\"-e."[rng() % 20]; break;  // JSON-ish bytes
+        case 0:
+          mutated[at] = static_cast<char>(mutated[at] ^ (1 << (rng() % 8)));
+          break;
+        case 1:
+          mutated[at] = static_cast<char>(rng());
+          break;
+        default:
+          mutated[at] = "0123456789[]{},:\"-e."[rng() % 20];
+          break;  // JSON-ish bytes
       }
     }
     try {

@@ -40,11 +40,11 @@ std::string open_error(const ScratchDir& dir, const std::string& file) {
 // --- valid files --------------------------------------------------------------------------
 
 TEST(SafetensorsHeader, ParsesEntriesSortedByNameWithMetadata) {
-  const std::string file = safetensors_bytes(
-      R"({"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-      R"("a":{"dtype":"BF16","shape":[1,2],"data_offsets":[8,12]},)"
-      R"("__metadata__":{"format":"pt"}})",
-      std::string(12, 'x'));
+  const std::string file =
+      safetensors_bytes(R"({"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                        R"("a":{"dtype":"BF16","shape":[1,2],"data_offsets":[8,12]},)"
+                        R"("__metadata__":{"format":"pt"}})",
+                        std::string(12, 'x'));
   const auto header = parse_safetensors_header(as_bytes(file), kLabel);
   ASSERT_EQ(header.entries.size(), 2u);
   EXPECT_EQ(header.entries[0].name, "a");
@@ -58,17 +58,17 @@ TEST(SafetensorsHeader, ParsesEntriesSortedByNameWithMetadata) {
 }
 
 TEST(SafetensorsHeader, AcceptsEmptyHeaderScalarsEmptyTensorsAndGaps) {
-  const std::string file = safetensors_bytes(
-      R"({"scalar":{"dtype":"F32","shape":[],"data_offsets":[0,4]},)"
-      R"("empty1":{"dtype":"F16","shape":[0,5],"data_offsets":[4,4]},)"
-      R"("empty2":{"dtype":"F16","shape":[0],"data_offsets":[4,4]},)"
-      R"("after_gap":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[6,8]}})",
-      std::string(8, 'x'));
+  const std::string file =
+      safetensors_bytes(R"({"scalar":{"dtype":"F32","shape":[],"data_offsets":[0,4]},)"
+                        R"("empty1":{"dtype":"F16","shape":[0,5],"data_offsets":[4,4]},)"
+                        R"("empty2":{"dtype":"F16","shape":[0],"data_offsets":[4,4]},)"
+                        R"("after_gap":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[6,8]}})",
+                        std::string(8, 'x'));
   const auto header = parse_safetensors_header(as_bytes(file), kLabel);
   EXPECT_EQ(header.entries.size(), 4u);
   EXPECT_TRUE(parse_safetensors_header(as_bytes(safetensors_bytes("{}")), kLabel).entries.empty());
-  EXPECT_TRUE(parse_safetensors_header(as_bytes(safetensors_bytes("  {} \n")), kLabel)
-                  .entries.empty());
+  EXPECT_TRUE(
+      parse_safetensors_header(as_bytes(safetensors_bytes("  {} \n")), kLabel).entries.empty());
 }
 
 // --- SPEC §2 robustness: each case throws an Error naming the file and the tensor ----------
@@ -111,8 +111,8 @@ TEST(SafetensorsRobustness, HeaderNotJson) {
 }
 
 TEST(SafetensorsRobustness, HeaderInvalidUtf8) {
-  EXPECT_TRUE(mentions(header_error(safetensors_bytes("{\"\xff\xfe\":{}}")),
-                       {kLabel, "not valid JSON"}));
+  EXPECT_TRUE(
+      mentions(header_error(safetensors_bytes("{\"\xff\xfe\":{}}")), {kLabel, "not valid JSON"}));
 }
 
 TEST(SafetensorsRobustness, HeaderNestedTooDeep) {
@@ -133,8 +133,8 @@ TEST(SafetensorsRobustness, EntryNotObject) {
 TEST(SafetensorsRobustness, MissingOrWrongTypedDtype) {
   for (const char* header : {R"({"w.weight":{"shape":[1],"data_offsets":[0,4]}})",
                              R"({"w.weight":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})"}) {
-    EXPECT_TRUE(mentions(header_error(safetensors_bytes(header, "abcd")),
-                         {kLabel, "w.weight", "dtype"}));
+    EXPECT_TRUE(
+        mentions(header_error(safetensors_bytes(header, "abcd")), {kLabel, "w.weight", "dtype"}));
   }
 }
 
@@ -147,22 +147,22 @@ TEST(SafetensorsRobustness, UnknownDtypeNamesTensorAndDtype) {
 }
 
 TEST(SafetensorsRobustness, MissingOrWrongTypedShape) {
-  for (const char* header : {R"({"w.weight":{"dtype":"F32","data_offsets":[0,4]}})",
-                             R"({"w.weight":{"dtype":"F32","shape":4,"data_offsets":[0,4]}})",
-                             R"({"w.weight":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}})",
-                             R"({"w.weight":{"dtype":"F32","shape":["1"],"data_offsets":[0,4]}})"}) {
-    EXPECT_TRUE(mentions(header_error(safetensors_bytes(header, "abcd")),
-                         {kLabel, "w.weight", "shape"}))
+  for (const char* header :
+       {R"({"w.weight":{"dtype":"F32","data_offsets":[0,4]}})",
+        R"({"w.weight":{"dtype":"F32","shape":4,"data_offsets":[0,4]}})",
+        R"({"w.weight":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}})",
+        R"({"w.weight":{"dtype":"F32","shape":["1"],"data_offsets":[0,4]}})"}) {
+    EXPECT_TRUE(
+        mentions(header_error(safetensors_bytes(header, "abcd")), {kLabel, "w.weight", "shape"}))
         << header;
   }
 }
 
 TEST(SafetensorsRobustness, NegativeDimension) {
-  EXPECT_TRUE(mentions(
-      header_error(safetensors_bytes(
-          R"({"w.weight":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}})",
-          std::string(16, 'x'))),
-      {kLabel, "w.weight", "negative dimension"}));
+  EXPECT_TRUE(mentions(header_error(safetensors_bytes(
+                           R"({"w.weight":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}})",
+                           std::string(16, 'x'))),
+                       {kLabel, "w.weight", "negative dimension"}));
   EXPECT_TRUE(mentions(
       header_error(safetensors_bytes(
           R"({"w.weight":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,4]}})",
@@ -210,8 +210,8 @@ TEST(SafetensorsRobustness, OffsetsOutsideDataArea) {
   const auto message = open_error(
       dir, safetensors_bytes(R"({"w.weight":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
                              std::string(12, 'x')));
-  EXPECT_TRUE(mentions(message, {(dir / "bad.safetensors").string(), "w.weight", "outside",
-                                 "12 bytes"}));
+  EXPECT_TRUE(
+      mentions(message, {(dir / "bad.safetensors").string(), "w.weight", "outside", "12 bytes"}));
   // An offset near 2^64 must not wrap around when added to the data offset.
   EXPECT_TRUE(mentions(
       header_error(safetensors_bytes(
@@ -224,8 +224,8 @@ TEST(SafetensorsRobustness, ShapeByteSizeDoesNotMatchOffsets) {
   const auto message = open_error(
       dir, safetensors_bytes(R"({"w.weight":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,16]}})",
                              std::string(16, 'x')));
-  EXPECT_TRUE(mentions(message, {(dir / "bad.safetensors").string(), "w.weight", "needs 12 bytes",
-                                 "hold 16"}));
+  EXPECT_TRUE(mentions(
+      message, {(dir / "bad.safetensors").string(), "w.weight", "needs 12 bytes", "hold 16"}));
 }
 
 TEST(SafetensorsRobustness, OverlappingTensors) {
@@ -234,8 +234,8 @@ TEST(SafetensorsRobustness, OverlappingTensors) {
       dir, safetensors_bytes(R"({"a.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                              R"("b.weight":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
                              std::string(12, 'x')));
-  EXPECT_TRUE(mentions(message, {(dir / "bad.safetensors").string(), "a.weight", "b.weight",
-                                 "overlaps"}));
+  EXPECT_TRUE(
+      mentions(message, {(dir / "bad.safetensors").string(), "a.weight", "b.weight", "overlaps"}));
   // Identical ranges overlap too, whatever the name order.
   EXPECT_TRUE(mentions(
       header_error(safetensors_bytes(R"({"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
@@ -243,11 +243,11 @@ TEST(SafetensorsRobustness, OverlappingTensors) {
                                      "abcd")),
       {kLabel, "overlaps", "\"y\"", "\"z\""}));
   // A non-empty tensor inside another.
-  EXPECT_TRUE(mentions(
-      header_error(safetensors_bytes(R"({"outer":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
-                                     R"("inner":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[5,6]}})",
-                                     std::string(16, 'x'))),
-      {kLabel, "overlaps", "inner", "outer"}));
+  EXPECT_TRUE(mentions(header_error(safetensors_bytes(
+                           R"({"outer":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                           R"("inner":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[5,6]}})",
+                           std::string(16, 'x'))),
+                       {kLabel, "overlaps", "inner", "outer"}));
 }
 
 TEST(SafetensorsRobustness, MetadataWithNonStringValue) {
@@ -267,10 +267,10 @@ TEST(SafetensorsRobustness, EmptyFile) {
 TEST(SafetensorsFile, ViewPointsIntoTheMappedData) {
   ScratchDir dir;
   const auto path = dir / "model.safetensors";
-  write_file(path, safetensors_bytes(
-                       R"({"a":{"dtype":"F8_E4M3","shape":[2,2],"data_offsets":[0,4]},)"
-                       R"("b":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[4,7]}})",
-                       "ABCDxyz"));
+  write_file(path,
+             safetensors_bytes(R"({"a":{"dtype":"F8_E4M3","shape":[2,2],"data_offsets":[0,4]},)"
+                               R"("b":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[4,7]}})",
+                               "ABCDxyz"));
   const auto file = SafetensorsFile::open(path);
   EXPECT_EQ(file.path(), path.string());
   ASSERT_NE(file.find("b"), nullptr);
@@ -380,23 +380,18 @@ TEST(SafetensorsWriter, LaysOutNameOrderContiguousWithSpacePaddedAlignedHeader) 
 
 TEST(SafetensorsWriter, RejectsBadInput) {
   SafetensorsWriter writer;
-  EXPECT_TRUE(mentions(error_message([&] {
-                         writer.add("w", DType::kF32, {2}, to_byte_vector("abc"));
-                       }),
-                       {"\"w\"", "3 bytes"}));
-  EXPECT_TRUE(mentions(error_message([&] {
-                         writer.add("n", DType::kF32, {-1}, {});
-                       }),
+  EXPECT_TRUE(
+      mentions(error_message([&] { writer.add("w", DType::kF32, {2}, to_byte_vector("abc")); }),
+               {"\"w\"", "3 bytes"}));
+  EXPECT_TRUE(mentions(error_message([&] { writer.add("n", DType::kF32, {-1}, {}); }),
                        {"\"n\"", "negative"}));
   writer.add("ok", DType::kF8E4M3, {1}, to_byte_vector("x"));
-  EXPECT_TRUE(mentions(error_message([&] {
-                         writer.add("ok", DType::kF8E4M3, {1}, to_byte_vector("x"));
-                       }),
-                       {"\"ok\"", "twice"}));
-  EXPECT_TRUE(mentions(error_message([&] {
-                         writer.add("__metadata__", DType::kF8E4M3, {1}, to_byte_vector("x"));
-                       }),
-                       {"__metadata__"}));
+  EXPECT_TRUE(
+      mentions(error_message([&] { writer.add("ok", DType::kF8E4M3, {1}, to_byte_vector("x")); }),
+               {"\"ok\"", "twice"}));
+  EXPECT_TRUE(mentions(
+      error_message([&] { writer.add("__metadata__", DType::kF8E4M3, {1}, to_byte_vector("x")); }),
+      {"__metadata__"}));
 }
 
 TEST(SafetensorsWriter, UnwritablePathNamesFile) {

@@ -30,9 +30,9 @@ TEST(DtypeFp8, DecodesKnownValues) {
   EXPECT_EQ(fp8_e4m3_to_f32(0x00), 0.0f);
   EXPECT_TRUE(std::signbit(fp8_e4m3_to_f32(0x80)));
   EXPECT_EQ(fp8_e4m3_to_f32(0x80), 0.0f);
-  EXPECT_EQ(fp8_e4m3_to_f32(0x01), std::ldexp(1.0f, -9));   // smallest subnormal
+  EXPECT_EQ(fp8_e4m3_to_f32(0x01), std::ldexp(1.0f, -9));      // smallest subnormal
   EXPECT_EQ(fp8_e4m3_to_f32(0x07), 7 * std::ldexp(1.0f, -9));  // largest subnormal
-  EXPECT_EQ(fp8_e4m3_to_f32(0x08), std::ldexp(1.0f, -6));   // smallest normal
+  EXPECT_EQ(fp8_e4m3_to_f32(0x08), std::ldexp(1.0f, -6));      // smallest normal
   EXPECT_EQ(fp8_e4m3_to_f32(0x38), 1.0f);
   EXPECT_EQ(fp8_e4m3_to_f32(0x39), 1.125f);
   EXPECT_EQ(fp8_e4m3_to_f32(0x40), 2.0f);
@@ -181,10 +181,10 @@ TEST(DtypeF16, AllNonNanCodesRoundTrip) {
 }
 
 TEST(DtypeF16, RoundsToNearestTiesToEvenAndOverflows) {
-  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);          // tie to even 0x3c00
-  EXPECT_EQ(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);      // tie to even 0x3c02
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);                 // half the min subnormal
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.5f, -24)), 0x0002);                 // 1.5 ulps ties to 2
+  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);      // tie to even 0x3c00
+  EXPECT_EQ(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie to even 0x3c02
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);             // half the min subnormal
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.5f, -24)), 0x0002);             // 1.5 ulps ties to 2
   EXPECT_EQ(f32_to_f16(65519.0f), 0x7bff);
   EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);  // the midpoint to 65536 rounds to infinity
   EXPECT_EQ(f32_to_f16(-1e9f), 0xfc00);

@@ -20,10 +20,18 @@ namespace {
 using ::testing::HasSubstr;
 using testing::ScratchDir;
 
-WeightSet load(const std::filesystem::path& dir, LoadOptions options = {}) {
+// The weights' views point into the checkpoint's mappings: both live together.
+struct Loaded {
+  Checkpoint checkpoint;
+  WeightSet weights;
+  const TensorView& get(std::string_view name) const { return weights.get(name); }
+};
+
+Loaded load(const std::filesystem::path& dir, LoadOptions options = {}) {
   const ModelConfig config = load_model_config(dir);
-  const Checkpoint checkpoint = Checkpoint::open(dir);
-  return WeightSet::load(checkpoint, config, options);
+  Checkpoint checkpoint = Checkpoint::open(dir);
+  WeightSet weights = WeightSet::load(checkpoint, config, options);
+  return {std::move(checkpoint), std::move(weights)};
 }
 
 // Removes the named tensors from a sharded checkpoint's index, as if the release lacked them.
@@ -39,7 +47,8 @@ void drop_from_index(const std::filesystem::path& dir, const std::vector<std::st
 template <typename Predicate>
 std::vector<std::string> names_where(const std::filesystem::path& dir, Predicate predicate) {
   std::vector<std::string> names;
-  for (const std::string& name : Checkpoint::open(dir).tensor_names()) {
+  const Checkpoint checkpoint = Checkpoint::open(dir);
+  for (const std::string& name : checkpoint.tensor_names()) {
     if (predicate(name)) names.push_back(name);
   }
   return names;
@@ -95,7 +104,8 @@ TEST(WeightLoad, EveryVariantOfBothFamiliesLoads) {
     SCOPED_TRACE(i);
     ScratchDir dir;
     write_tiny_checkpoint(dir.path(), variants[i]);
-    const WeightSet weights = load(dir.path());
+    const Loaded loaded = load(dir.path());
+    const WeightSet& weights = loaded.weights;
     EXPECT_EQ(weights.size(), weights.plan().tensors.size());
     EXPECT_TRUE(weights.plan().missing.empty());
     EXPECT_TRUE(weights.plan().unused.empty());
@@ -107,7 +117,8 @@ TEST(WeightLoad, EveryVariantOfBothFamiliesLoads) {
 TEST(WeightLoadRule3, OwnCopiesWhenPresent) {
   ScratchDir dir;
   write_tiny_checkpoint(dir.path(), {.family = Family::kGlm4Moe});
-  const WeightSet weights = load(dir.path());
+  const Loaded loaded = load(dir.path());
+  const WeightSet& weights = loaded.weights;
   EXPECT_EQ(weights.get("mtp.embed_tokens.weight").name, "model.layers.3.embed_tokens.weight");
   EXPECT_EQ(weights.get("mtp.0.shared_head.head.weight").name,
             "model.layers.3.shared_head.head.weight");
@@ -116,24 +127,26 @@ TEST(WeightLoadRule3, OwnCopiesWhenPresent) {
 TEST(WeightLoadRule3, TargetTensorsWhenTheCopiesAreMissing) {
   ScratchDir dir;
   write_tiny_checkpoint(dir.path(), {.family = Family::kGlm4Moe, .mtp_copies = false});
-  const WeightSet weights = load(dir.path());
+  const Loaded loaded = load(dir.path());
+  const WeightSet& weights = loaded.weights;
   EXPECT_EQ(weights.get("mtp.embed_tokens.weight").name, "model.embed_tokens.weight");
   EXPECT_EQ(weights.get("mtp.0.shared_head.head.weight").name, "lm_head.weight");
   // Shared tensors are mapped once.
-  const WeightSet with_copies = [] {
+  const Loaded with_copies = [] {
     ScratchDir other;
     write_tiny_checkpoint(other.path(), {.family = Family::kGlm4Moe});
     return load(other.path());
   }();
   const auto& config = tiny_config({.family = Family::kGlm4Moe});
   const uint64_t copy_bytes = 2 * static_cast<uint64_t>(config.vocab_size * config.hidden_size) * 2;
-  EXPECT_EQ(with_copies.mapped_bytes() - weights.mapped_bytes(), copy_bytes);
+  EXPECT_EQ(with_copies.weights.mapped_bytes() - weights.mapped_bytes(), copy_bytes);
 }
 
 TEST(WeightLoadRule3, ShareTargetCopiesEvenWhenPresent) {
   ScratchDir dir;
   write_tiny_checkpoint(dir.path(), {.family = Family::kDeepseekV3});
-  const WeightSet weights = load(dir.path(), {.share_target_copies = true});
+  const Loaded loaded = load(dir.path(), {.share_target_copies = true});
+  const WeightSet& weights = loaded.weights;
   EXPECT_EQ(weights.get("mtp.embed_tokens.weight").name, "model.embed_tokens.weight");
   EXPECT_EQ(weights.get("mtp.0.shared_head.head.weight").name, "lm_head.weight");
   EXPECT_THAT(weights.plan().unused, ::testing::Contains("model.layers.3.embed_tokens.weight"));
@@ -142,7 +155,8 @@ TEST(WeightLoadRule3, ShareTargetCopiesEvenWhenPresent) {
 TEST(WeightLoadRule3, OnlyTheFirstMtpEmbeddingIsLoaded) {
   ScratchDir dir;
   write_tiny_checkpoint(dir.path(), {.family = Family::kDeepseekV3, .mtp_layers = 2});
-  const WeightSet weights = load(dir.path());
+  const Loaded loaded = load(dir.path());
+  const WeightSet& weights = loaded.weights;
   EXPECT_EQ(weights.get("mtp.embed_tokens.weight").name, "model.layers.3.embed_tokens.weight");
   const auto& skipped = weights.plan().skipped;
   ASSERT_EQ(skipped.size(), 1u);
@@ -154,7 +168,8 @@ TEST(WeightLoadRule3, OnlyTheFirstMtpEmbeddingIsLoaded) {
 TEST(WeightLoadRule5, ExtrasAreSkipped) {
   ScratchDir dir;
   write_tiny_checkpoint(dir.path(), {.family = Family::kGlm4Moe, .skip_extras = true});
-  const WeightSet weights = load(dir.path());
+  const Loaded loaded = load(dir.path());
+  const WeightSet& weights = loaded.weights;
   std::map<std::string, SkipReason> skipped(weights.plan().skipped.begin(),
                                             weights.plan().skipped.end());
   EXPECT_EQ(skipped.size(), 4u);
@@ -188,7 +203,8 @@ TEST(WeightLoadRule6, TargetOnlyIgnoresTheMtpLayers) {
                   }));
   EXPECT_THROW(load(dir.path()), Error);
   EXPECT_THROW(load(dir.path(), {.mode = LoadMode::kMtpOnly}), Error);
-  const WeightSet weights = load(dir.path(), {.mode = LoadMode::kTargetOnly});
+  const Loaded loaded = load(dir.path(), {.mode = LoadMode::kTargetOnly});
+  const WeightSet& weights = loaded.weights;
   EXPECT_EQ(weights.find("mtp.0.enorm.weight"), nullptr);
   EXPECT_NE(weights.find("layers.2.mlp.experts.0.gate_proj.weight"), nullptr);
 }
@@ -204,7 +220,8 @@ TEST(WeightLoadRule6, MtpOnlyNeedsOnlyTheMtpLayersAndTheSharedTensors) {
                            name == "model.norm.weight";
                   }));
   EXPECT_THROW(load(dir.path()), Error);
-  const WeightSet weights = load(dir.path(), {.mode = LoadMode::kMtpOnly});
+  const Loaded loaded = load(dir.path(), {.mode = LoadMode::kMtpOnly});
+  const WeightSet& weights = loaded.weights;
   EXPECT_EQ(weights.get("mtp.embed_tokens.weight").name, "model.embed_tokens.weight");
   EXPECT_EQ(weights.find("layers.0.input_layernorm.weight"), nullptr);
   EXPECT_NE(weights.find("mtp.0.block.mlp.experts.0.gate_proj.weight"), nullptr);
@@ -285,8 +302,9 @@ TEST(WeightLoad, Fp8BlockScalesDequantizeToTheBf16Weights) {
   write_tiny_checkpoint(plain.path(), {.family = Family::kDeepseekV3, .seed = 7});
   write_tiny_checkpoint(quantized.path(),
                         {.family = Family::kDeepseekV3, .fp8 = true, .fp8_block = 32, .seed = 7});
-  const WeightSet reference = load(plain.path());
-  const WeightSet weights = load(quantized.path());
+  const Loaded reference = load(plain.path());
+  const Loaded loaded = load(quantized.path());
+  const WeightSet& weights = loaded.weights;
   const std::string name = "layers.0.self_attn.kv_a_proj_with_mqa.weight";  // [48, 72]
   const TensorView& w = weights.get(name);
   const TensorView& s = weights.get(name + "_scale_inv");

@@ -1,0 +1,196 @@
+// Every kernel against its scalar twin (DESIGN principle 5): op × dtype × shape.
+#include "kernels/kernels.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernels/ref/ref_kernels.h"
+
+namespace nextn {
+namespace {
+
+struct Storage {  // backing bytes and scales of a test WeightMatrix
+  std::vector<std::byte> bytes;
+  std::vector<float> scales;
+};
+
+WeightMatrix random_matrix(DType dtype, int64_t rows, int64_t cols, int64_t block_rows,
+                           int64_t block_cols, uint32_t seed, Storage& storage) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const size_t n = static_cast<size_t>(rows * cols);
+  storage.bytes.resize(n * dtype_size(dtype) + 1);  // +1: misalign on purpose below
+  std::byte* data = storage.bytes.data() + 1;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = dist(rng);
+    switch (dtype) {
+      case DType::kF32: std::memcpy(data + 4 * i, &v, 4); break;
+      case DType::kBF16: {
+        const uint16_t b = f32_to_bf16(v);
+        std::memcpy(data + 2 * i, &b, 2);
+        break;
+      }
+      case DType::kF16: {
+        const uint16_t b = f32_to_f16(v);
+        std::memcpy(data + 2 * i, &b, 2);
+        break;
+      }
+      case DType::kF8E4M3: data[i] = static_cast<std::byte>(f32_to_fp8_e4m3(v * 400.0f)); break;
+    }
+  }
+  WeightMatrix w{.dtype = dtype, .rows = rows, .cols = cols, .data = data};
+  if (dtype == DType::kF8E4M3) {
+    w.scale_block_rows = block_rows;
+    w.scale_block_cols = block_cols;
+    w.scale_grid_cols = (cols + block_cols - 1) / block_cols;
+    const int64_t grid_rows = (rows + block_rows - 1) / block_rows;
+    storage.scales.resize(static_cast<size_t>(grid_rows * w.scale_grid_cols));
+    for (float& s : storage.scales) s = 0.001f + 0.01f * std::fabs(dist(rng));
+    w.scales = storage.scales.data();
+  }
+  return w;
+}
+
+std::vector<float> random_vector(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+void expect_close(const std::vector<float>& actual, const std::vector<float>& expected,
+                  float relative) {
+  float max_ref = 0.0f;
+  for (float v : expected) max_ref = std::fmax(max_ref, std::fabs(v));
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) {
+    ASSERT_NEAR(actual[i], expected[i], relative * max_ref + 1e-7f) << "at " << i;
+  }
+}
+
+struct MatmulCase {
+  DType dtype;
+  int64_t rows, cols, tokens, block_rows, block_cols;
+};
+
+class MatmulTest : public ::testing::TestWithParam<MatmulCase> {};
+
+TEST_P(MatmulTest, MatchesTheScalarTwin) {
+  const MatmulCase c = GetParam();
+  Storage storage;
+  const WeightMatrix w = random_matrix(c.dtype, c.rows, c.cols, c.block_rows, c.block_cols,
+                                       static_cast<uint32_t>(c.rows * 31 + c.cols), storage);
+  const std::vector<float> x = random_vector(c.tokens * c.cols, 7);
+  std::vector<float> expected(static_cast<size_t>(c.tokens * c.rows));
+  ref::matmul(w, x.data(), c.tokens, expected.data());
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    std::vector<float> actual(expected.size());
+    matmul(w, x.data(), c.cols, c.tokens, actual.data(), c.rows, pool);
+    expect_close(actual, expected, 1e-5f);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DtypesAndShapes, MatmulTest,
+    ::testing::Values(MatmulCase{DType::kF32, 17, 33, 1, 1, 1},
+                      MatmulCase{DType::kF32, 64, 128, 5, 1, 1},
+                      MatmulCase{DType::kBF16, 1, 1, 1, 1, 1},
+                      MatmulCase{DType::kBF16, 48, 72, 3, 1, 1},
+                      MatmulCase{DType::kBF16, 300, 257, 9, 1, 1},
+                      MatmulCase{DType::kF16, 40, 24, 2, 1, 1},
+                      // FP8 block with partial edge blocks, channel (1 × cols), tensor.
+                      MatmulCase{DType::kF8E4M3, 48, 72, 4, 32, 32},
+                      MatmulCase{DType::kF8E4M3, 130, 260, 2, 128, 128},
+                      MatmulCase{DType::kF8E4M3, 40, 24, 3, 1, 24},
+                      MatmulCase{DType::kF8E4M3, 40, 24, 1, 40, 24}));
+
+TEST(Matmul, RowSliceUsesTheAbsoluteRowsScales) {
+  Storage storage;
+  const WeightMatrix w = random_matrix(DType::kF8E4M3, 96, 40, 32, 16, 3, storage);
+  const std::vector<float> x = random_vector(40, 9);
+  std::vector<float> full(96);
+  ref::matmul(w, x.data(), 1, full.data());
+  ThreadPool pool(2);
+  const WeightMatrix slice = w.row_slice(40, 30);  // crosses a block boundary at row 64
+  std::vector<float> part(30);
+  matmul(slice, x.data(), 40, 1, part.data(), 30, pool);
+  for (int r = 0; r < 30; ++r) EXPECT_NEAR(part[r], full[40 + r], 1e-5f * std::fabs(full[40 + r]) + 1e-6f);
+}
+
+TEST(Matmul, StridedInputsAndOutputs) {
+  Storage storage;
+  const WeightMatrix w = random_matrix(DType::kBF16, 12, 10, 1, 1, 5, storage);
+  const std::vector<float> x = random_vector(3 * 16, 11);  // rows 16 apart, 10 used
+  ThreadPool pool(2);
+  std::vector<float> y(3 * 20, -7.0f);  // rows 20 apart
+  matmul(w, x.data(), 16, 3, y.data(), 20, pool);
+  for (int t = 0; t < 3; ++t) {
+    std::vector<float> row_x(x.begin() + t * 16, x.begin() + t * 16 + 10);
+    std::vector<float> expected(12);
+    ref::matmul(w, row_x.data(), 1, expected.data());
+    for (int r = 0; r < 12; ++r) EXPECT_NEAR(y[t * 20 + r], expected[r], 1e-5f);
+    for (int r = 12; r < 20; ++r) EXPECT_EQ(y[t * 20 + r], -7.0f);  // untouched
+  }
+}
+
+TEST(RmsNorm, MatchesTheScalarTwin) {
+  for (int64_t dim : {1, 7, 64, 1000}) {
+    const std::vector<float> x = random_vector(3 * dim, 1);
+    const std::vector<float> weight = random_vector(dim, 2);
+    std::vector<float> expected(x.size());
+    std::vector<float> actual(x.size());
+    ref::rms_norm(x.data(), weight.data(), 3, dim, 1e-6f, expected.data());
+    rms_norm(x.data(), weight.data(), 3, dim, dim, 1e-6f, actual.data());
+    expect_close(actual, expected, 1e-6f);
+    // In place gives the same.
+    std::vector<float> in_place = x;
+    rms_norm(in_place.data(), weight.data(), 3, dim, dim, 1e-6f, in_place.data());
+    expect_close(in_place, expected, 1e-6f);
+  }
+}
+
+TEST(Softmax, MatchesTheScalarTwinAndSumsToOne) {
+  for (int64_t n : {1, 2, 5, 300}) {
+    std::vector<float> values = random_vector(n, 4);
+    for (float& v : values) v *= 30.0f;  // large logits: needs the max subtraction
+    std::vector<float> expected = values;
+    ref::softmax(expected.data(), n);
+    softmax(values.data(), n);
+    expect_close(values, expected, 1e-6f);
+    double sum = 0;
+    for (float v : values) sum += v;
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+TEST(Dot, MatchesDoubleAccumulation) {
+  for (int64_t n : {0, 1, 7, 8, 9, 1025}) {
+    const std::vector<float> a = random_vector(n, 5);
+    const std::vector<float> b = random_vector(n, 6);
+    double expected = 0;
+    for (int64_t i = 0; i < n; ++i) expected += double{a[i]} * b[i];
+    EXPECT_NEAR(dot(a.data(), b.data(), n), expected, 1e-5 * (1 + std::sqrt(double(n))));
+  }
+}
+
+TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 5, 1000}) {
+    for (int64_t grain : {1, 3, 64}) {
+      std::vector<int> hits(static_cast<size_t>(n), 0);
+      pool.parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) hits[i]++;  // disjoint chunks: no race
+      });
+      for (int h : hits) ASSERT_EQ(h, 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nextn
