@@ -13,5 +13,6 @@ using Action = std::function<int()>;
 Action add_inspect_command(CLI::App& app);
 Action add_make_tiny_command(CLI::App& app);
 Action add_logits_command(CLI::App& app);
+Action add_generate_command(CLI::App& app);
 
 }  // namespace nextn::cli

@@ -3,7 +3,6 @@
 // target.npy [T, V]: target logits at positions 0..T−1, one prefill from position 0.
 // mtp.npy [T−1, V]: row p = MTP layer 0 fed the target's post-norm hidden state at p and token
 // p+1, at position p, with SPEC §5's default settings.
-#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 #include "model/loaded_model.h"
 #include "model/target_model.h"
 #include "mtp/mtp_model.h"
+#include "token_list.h"
 
 namespace nextn::cli {
 namespace {
@@ -28,27 +28,8 @@ struct LogitsArgs {
   int threads = 0;
 };
 
-std::vector<int32_t> parse_token_list(const std::string& text) {
-  std::vector<int32_t> tokens;
-  size_t begin = 0;
-  while (begin <= text.size()) {
-    const size_t end = std::min(text.find(',', begin), text.size());
-    const std::string item = text.substr(begin, end - begin);
-    int64_t value = 0;
-    auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || value < 0 ||
-        value > INT32_MAX) {
-      fail("--tokens: '{}' is not a token id (expected comma-separated non-negative integers)",
-           item);
-    }
-    tokens.push_back(static_cast<int32_t>(value));
-    begin = end + 1;
-  }
-  return tokens;
-}
-
 int run_logits(const LogitsArgs& args) {
-  const std::vector<int32_t> tokens = parse_token_list(args.tokens);
+  const std::vector<int32_t> tokens = parse_token_list(args.tokens, "--tokens");
   const bool want_mtp = !args.mtp_out.empty();
   const LoadOptions options{.mode = want_mtp ? LoadMode::kFull : LoadMode::kTargetOnly};
   const auto model = LoadedModel::open(args.model, options);
@@ -70,7 +51,7 @@ int run_logits(const LogitsArgs& args) {
     MtpModel mtp(config, *model->bound, pool);
     KvCache mtp_kv = mtp.make_cache(T);
     std::vector<float> mtp_logits(static_cast<size_t>((T - 1) * V));
-    mtp.forward(0, hidden.data(), std::span(tokens).subspan(1), mtp_kv, mtp_logits.data(),
+    mtp.forward(0, 0, hidden.data(), std::span(tokens).subspan(1), mtp_kv, mtp_logits.data(),
                 nullptr);
     write_npy(args.mtp_out, mtp_logits, {T - 1, V});
   }

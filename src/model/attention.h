@@ -1,8 +1,10 @@
 // Attention over a sequence's KV cache (SPEC §4): DeepSeek MLA and GLM GQA.
 //
-// Both take the normed input rows x [T, H] of tokens at positions start .. start+T-1, append
-// their cache rows for those positions to layer `cache_layer` of `kv`, attend causally over
-// positions 0 .. p for the row at p, and write out [T, H]. The caller commits the positions.
+// Both take the normed input rows x [T, H], write their cache rows into slots start ..
+// start+T−1 of layer `cache_layer` of `kv`, attend causally (row t sees slots 0 .. start+t),
+// and write out [T, H]. RoPE uses the positions position .. position+T−1: the target's slots
+// are its positions, an MTP layer's draft rows may sit at later positions than their slots.
+// The caller commits the slots.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,8 @@ namespace nextn {
 struct AttentionArgs {
   const float* x = nullptr;  // [T, H]
   int64_t tokens = 0;        // T
-  int64_t start = 0;         // position of row 0
+  int64_t start = 0;         // cache slot of row 0
+  int64_t position = 0;      // RoPE position of row 0
   KvCache* kv = nullptr;
   int64_t cache_layer = 0;
   float* out = nullptr;  // [T, H]

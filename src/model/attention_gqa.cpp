@@ -47,7 +47,7 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
       rms_norm(qt, w.q_norm.data(), heads, d, d, eps, qt);
       rms_norm(kt, w.k_norm.data(), kv_heads, d, d, eps, kt);
     }
-    ctx.rope.angles(args.start + t, cos, sin);
+    ctx.rope.angles(args.position + t, cos, sin);
     for (int64_t h = 0; h < heads; ++h) ctx.rope.rotate(qt + h * d, cos, sin);
     for (int64_t h = 0; h < kv_heads; ++h) ctx.rope.rotate(kt + h * d, cos, sin);
     float* row = args.kv->row(args.cache_layer, args.start + t);

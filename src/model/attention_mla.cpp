@@ -50,7 +50,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
     rms_norm(kv_a + t * width, w.kv_a_layernorm.data(), 1, latent, latent,
              static_cast<float>(config.rms_norm_eps), row);
     std::copy(kv_a + t * width + latent, kv_a + (t + 1) * width, row + latent);
-    ctx.rope.angles(args.start + t, cos, sin);
+    ctx.rope.angles(args.position + t, cos, sin);
     ctx.rope.rotate(row + latent, cos, sin);
     for (int64_t h = 0; h < heads; ++h) ctx.rope.rotate(q + (t * heads + h) * qk + nope, cos, sin);
   }

@@ -17,6 +17,7 @@ void decoder_layer(const DecoderLayerWeights& w, const ForwardContext& ctx, cons
   const AttentionArgs attention{.x = normed,
                                 .tokens = T,
                                 .start = args.start,
+                                .position = args.position,
                                 .kv = args.kv,
                                 .cache_layer = args.cache_layer,
                                 .out = delta};

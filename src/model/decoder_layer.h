@@ -12,7 +12,8 @@ namespace nextn {
 struct LayerArgs {
   float* hidden = nullptr;  // [T, H], the residual stream, updated in place
   int64_t tokens = 0;
-  int64_t start = 0;  // position of row 0
+  int64_t start = 0;     // cache slot of row 0
+  int64_t position = 0;  // RoPE position of row 0
   KvCache* kv = nullptr;
   int64_t cache_layer = 0;
 };

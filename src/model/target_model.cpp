@@ -27,7 +27,7 @@ KvCache TargetModel::make_cache(int64_t capacity) const {
 }
 
 void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* logits,
-                          float* hidden) {
+                          float* hidden, bool last_row_logits) {
   const int64_t T = static_cast<int64_t>(tokens.size());
   const int64_t H = config_.hidden_size;
   for (int32_t token : tokens) check_token(token, config_);
@@ -44,12 +44,19 @@ void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* l
   const int64_t start = kv.size();
   for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
     decoder_layer(weights_.layers[layer], ctx,
-                  {.hidden = x, .tokens = T, .start = start, .kv = &kv, .cache_layer = layer});
+                  {.hidden = x,
+                   .tokens = T,
+                   .start = start,
+                   .position = start,
+                   .kv = &kv,
+                   .cache_layer = layer});
   }
   kv.commit(T);
   rms_norm(x, weights_.norm.data(), T, H, H, static_cast<float>(config_.rms_norm_eps), x);
   if (hidden != nullptr) std::copy(x, x + T * H, hidden);
-  if (logits != nullptr) matmul(weights_.lm_head, x, H, T, logits, config_.vocab_size, pool_);
+  if (logits == nullptr) return;
+  const int64_t first = last_row_logits ? T - 1 : 0;
+  matmul(weights_.lm_head, x + first * H, H, T - first, logits, config_.vocab_size, pool_);
 }
 
 }  // namespace nextn

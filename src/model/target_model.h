@@ -24,9 +24,10 @@ class TargetModel {
   KvCache make_cache(int64_t capacity) const;
 
   // Runs `tokens` at positions kv.size() .. kv.size() + T − 1 and appends them to kv.
-  // logits [T, V] and hidden [T, H] (the post-model.norm state the MTP layer takes) are
-  // written when non-null.
-  void forward(std::span<const int32_t> tokens, KvCache& kv, float* logits, float* hidden);
+  // logits [T, V] (or only the last row's [V] with last_row_logits) and hidden [T, H] (the
+  // post-model.norm state the MTP layer takes) are written when non-null.
+  void forward(std::span<const int32_t> tokens, KvCache& kv, float* logits, float* hidden,
+               bool last_row_logits = false);
 
   const ModelConfig& config() const { return config_; }
 

@@ -28,8 +28,9 @@ KvCache MtpModel::make_cache(int64_t capacity) const {
   return KvCache(1, capacity, kv_cache_width(config_));
 }
 
-void MtpModel::forward(int64_t k, const float* hidden, std::span<const int32_t> tokens,
-                       KvCache& kv, float* logits, float* recycled) {
+void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
+                       std::span<const int32_t> tokens, KvCache& kv, float* logits,
+                       float* recycled, bool last_row_logits) {
   if (k < 0 || k >= layers()) fail("MTP layer {} does not exist (D = {})", k, layers());
   const MtpLayerWeights& w = weights_.mtp_layers[k];
   const int64_t T = static_cast<int64_t>(tokens.size());
@@ -49,7 +50,7 @@ void MtpModel::forward(int64_t k, const float* hidden, std::span<const int32_t> 
   float* joined = arena_.take(T * 2 * H);
   for (int64_t t = 0; t < T; ++t) {
     float* e = joined + t * 2 * H;
-    if (options_.pos0_mask && start + t == 0) {
+    if (options_.pos0_mask && position + t == 0) {
       std::fill(e, e + H, 0.0f);  // RMSNorm of zeros is zeros
     } else {
       decode_row(*weights_.mtp_embed_tokens, tokens[t], e);
@@ -59,7 +60,13 @@ void MtpModel::forward(int64_t k, const float* hidden, std::span<const int32_t> 
   }
   float* x = arena_.take(T * H);
   matmul(w.eh_proj, joined, 2 * H, T, x, H, pool_);
-  decoder_layer(w.block, ctx, {.hidden = x, .tokens = T, .start = start, .kv = &kv, .cache_layer = 0});
+  decoder_layer(w.block, ctx,
+                {.hidden = x,
+                 .tokens = T,
+                 .start = start,
+                 .position = position,
+                 .kv = &kv,
+                 .cache_layer = 0});
   kv.commit(T);
   float* normed = arena_.take(T * H);
   rms_norm(x, w.shared_head_norm.data(), T, H, H, eps, normed);
@@ -67,7 +74,9 @@ void MtpModel::forward(int64_t k, const float* hidden, std::span<const int32_t> 
     const float* source = options_.recycle == MtpRecycle::kPostNorm ? normed : x;
     std::copy(source, source + T * H, recycled);
   }
-  if (logits != nullptr) matmul(w.head, normed, H, T, logits, config_.vocab_size, pool_);
+  if (logits == nullptr) return;
+  const int64_t first = last_row_logits ? T - 1 : 0;
+  matmul(w.head, normed + first * H, H, T - first, logits, config_.vocab_size, pool_);
 }
 
 }  // namespace nextn

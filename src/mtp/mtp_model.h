@@ -37,11 +37,12 @@ class MtpModel {
   // One cache per MTP layer: each layer has its own rows.
   KvCache make_cache(int64_t capacity) const;
 
-  // Runs MTP layer k over rows at positions kv.size() .. + T − 1 with hidden [T, H] and
-  // tokens [T]; appends them to kv (that layer's cache). logits [T, V] and recycled [T, H]
-  // are written when non-null.
-  void forward(int64_t k, const float* hidden, std::span<const int32_t> tokens, KvCache& kv,
-               float* logits, float* recycled);
+  // Runs MTP layer k over T rows at positions position .. position + T − 1 with hidden
+  // [T, H] and tokens [T], appending them to kv (that layer's cache). logits [T, V] (or the
+  // last row's [V] with last_row_logits) and recycled [T, H] are written when non-null;
+  // recycled may alias hidden.
+  void forward(int64_t k, int64_t position, const float* hidden, std::span<const int32_t> tokens,
+               KvCache& kv, float* logits, float* recycled, bool last_row_logits = false);
 
  private:
   const ModelConfig& config_;

@@ -146,11 +146,11 @@ TEST(Mtp, PrefillEqualsRowByRowAndHiddenIsPostNorm) {
     const int64_t rows = static_cast<int64_t>(kTokens.size()) - 1;
     KvCache all = mtp.make_cache(64);
     std::vector<float> batched(rows * f.V());
-    mtp.forward(0, hidden.data(), std::span(kTokens).subspan(1), all, batched.data(), nullptr);
+    mtp.forward(0, 0, hidden.data(), std::span(kTokens).subspan(1), all, batched.data(), nullptr);
     KvCache one = mtp.make_cache(64);
     std::vector<float> single(rows * f.V());
     for (int64_t p = 0; p < rows; ++p) {
-      mtp.forward(0, hidden.data() + p * f.H(), std::span(kTokens).subspan(p + 1, 1), one,
+      mtp.forward(0, p, hidden.data() + p * f.H(), std::span(kTokens).subspan(p + 1, 1), one,
                   single.data() + p * f.V(), nullptr);
     }
     EXPECT_LE(relative_difference(single, batched), 1e-5f);
@@ -167,7 +167,7 @@ TEST(Mtp, PositionZeroMaskChangesOnlyRowZero) {
     MtpModel mtp(f.model->config, *f.model->bound, f.pool, {.pos0_mask = mask});
     KvCache mtp_kv = mtp.make_cache(64);
     std::vector<float> logits(11 * f.V());
-    mtp.forward(0, hidden.data(), std::span(kTokens).subspan(1), mtp_kv, logits.data(), nullptr);
+    mtp.forward(0, 0, hidden.data(), std::span(kTokens).subspan(1), mtp_kv, logits.data(), nullptr);
     return logits;
   };
   const std::vector<float> masked = run(true);
