@@ -65,6 +65,8 @@ Action add_make_tiny_command(CLI::App& app) {
       ->check(CLI::Range(1, 10000));
   cmd->add_flag("--skip-extras", o.skip_extras,
                 "Add tensors the loader must skip (inv_freq, orphan bias/scale, kv_scale)");
+  cmd->add_flag("--predictable", o.predictable,
+                "Near-bigram target whose MTP layer drafts well (for tests of acceptance)");
   cmd->add_option("--seed", o.seed, "Random seed");
   cmd->add_option("--from-config", args->from_config,
                   "Write only config.json + index for this real config.json (no weights)");

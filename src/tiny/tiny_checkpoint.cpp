@@ -137,6 +137,31 @@ Quantized quantize_fp8(const std::vector<float>& w, int64_t out, int64_t in,
   return result;
 }
 
+// TinyOptions::predictable: see its comment.
+void make_predictable(const TensorSpec& spec, const ModelConfig& config, uint64_t seed,
+                      std::vector<float>& values) {
+  constexpr float kResidualScale = 0.3f;
+  const std::string& name = spec.hf_name;
+  const bool writes_residual = name.ends_with("o_proj.weight") || name.ends_with("down_proj.weight");
+  if (writes_residual) {
+    for (float& v : values) v *= kResidualScale;
+  } else if (name.ends_with("eh_proj.weight")) {  // [H, 2H]: identity on the embedding half
+    const int64_t H = config.hidden_size;
+    for (int64_t r = 0; r < H; ++r) {
+      for (int64_t c = 0; c < 2 * H; ++c) {
+        float& v = values[static_cast<size_t>(r * 2 * H + c)];
+        v = c < H ? (r == c ? 1.0f : 0.0f) : v * kResidualScale;
+      }
+    }
+  } else if (name.ends_with("enorm.weight")) {
+    std::fill(values.begin(), values.end(), 1.0f);
+  } else if (name.ends_with("shared_head.norm.weight")) {
+    values = random_values({.hf_name = "model.norm.weight", .shape = spec.shape,
+                            .role = TensorRole::kNorm},
+                           seed);
+  }
+}
+
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -293,7 +318,9 @@ void write_tiny_checkpoint(const std::filesystem::path& dir, const TinyOptions& 
                             .role = spec.role},
                            options.seed);
     }
-    return random_values(spec, options.seed);
+    std::vector<float> values = random_values(spec, options.seed);
+    if (options.predictable) make_predictable(spec, config, options.seed, values);
+    return values;
   };
 
   std::vector<std::string> files = shard_names(options.shards);

@@ -36,6 +36,11 @@ struct TinyOptions {
   // Adds tensors the loader must skip (SPEC §3 rule 5): rotary inv_freq, an orphan bias, an
   // orphan weight_scale, a legacy kv_scale.
   bool skip_extras = false;
+  // A model whose MTP layer is a good drafter, for tests of the accept paths: every projection
+  // that writes into the residual stream is scaled by 0.3, so the target is close to a bigram
+  // model (logits ≈ lm_head(norm(embed(t)))), and the MTP layer is built to compute that same
+  // bigram of its input token (eh_proj ≈ [I | 0], enorm = 1, shared_head.norm = model.norm).
+  bool predictable = false;
   uint64_t seed = 0;
 };
 
