@@ -214,7 +214,7 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
                                std::span(probs_).subspan(i * V, V));
       }
       const bool sampled_drafts = options_.draft_sampling == DraftSampling::kSample;
-      verdict = verify_sampled(std::span(probs_).first(rows.size()),
+      verdict = options_.verify_sampled(std::span(probs_).first(rows.size()),
                                sampled_drafts ? std::span<const float>(draft_probs_).first(K * V)
                                               : std::span<const float>(),
                                V, drafts_, rng_, residual_);

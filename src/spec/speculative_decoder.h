@@ -24,6 +24,7 @@
 #include "mtp/mtp_model.h"
 #include "sampling/sampling.h"
 #include "spec/spec_stats.h"
+#include "spec/verify.h"
 
 namespace nextn {
 
@@ -32,10 +33,18 @@ enum class DraftSampling {
   kSample,  // drafts are drawn from softmax(MTP logits / temperature); q is kept
 };
 
+// The sampled verification rule (spec/verify.h). A parameter so that a test can show that
+// the statistical test of losslessness catches a broken rule.
+using SampledVerifier = Verdict (*)(std::span<const float> target_probs,
+                                    std::span<const float> draft_probs, int64_t vocab,
+                                    std::span<const int32_t> drafts, Rng& rng,
+                                    std::span<float> residual);
+
 struct SpeculativeOptions {
   int64_t spec_tokens = 3;  // K drafts per step; 0: plain decoding
   DraftSampling draft_sampling = DraftSampling::kArgmax;
   MtpOptions mtp;
+  SampledVerifier verify_sampled = &nextn::verify_sampled;
 };
 
 struct GenerationLimits {
