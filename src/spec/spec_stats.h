@@ -27,24 +27,27 @@ struct SpecStats {
   double verify_seconds = 0.0;  // sampling and verification
 
   double acceptance_rate() const {
-    return draft_tokens == 0 ? 0.0 : static_cast<double>(accepted_tokens) / draft_tokens;
+    return draft_tokens == 0 ? 0.0
+                             : static_cast<double>(accepted_tokens) / static_cast<double>(draft_tokens);
   }
   // 1 + accepted / drafts: tokens emitted per verification step.
   double mean_acceptance_length() const {
-    return drafts == 0 ? 1.0 : 1.0 + static_cast<double>(accepted_tokens) / drafts;
+    return drafts == 0 ? 1.0
+                       : 1.0 + static_cast<double>(accepted_tokens) / static_cast<double>(drafts);
   }
   std::vector<double> per_position_acceptance() const {
     std::vector<double> rates;
     for (int64_t count : accepted_at) {
-      rates.push_back(drafts == 0 ? 0.0 : static_cast<double>(count) / drafts);
+      rates.push_back(drafts == 0 ? 0.0
+                                  : static_cast<double>(count) / static_cast<double>(drafts));
     }
     return rates;
   }
   double prefill_tokens_per_second() const {
-    return prefill_seconds > 0 ? prompt_tokens / prefill_seconds : 0.0;
+    return prefill_seconds > 0 ? static_cast<double>(prompt_tokens) / prefill_seconds : 0.0;
   }
   double decode_tokens_per_second() const {
-    return decode_seconds > 0 ? generated_tokens / decode_seconds : 0.0;
+    return decode_seconds > 0 ? static_cast<double>(generated_tokens) / decode_seconds : 0.0;
   }
 };
 

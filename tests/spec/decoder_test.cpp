@@ -43,7 +43,9 @@ TEST(SpeculativeDecoder, CachesAfterRejectionsEqualAPlainRun) {
     const auto tokens = plain.generate(prompt, {}, {.max_tokens = 30});
     ASSERT_EQ(spec.generate(prompt, {}, {.max_tokens = 30}), tokens);
     ASSERT_GT(spec.stats().draft_tokens, spec.stats().accepted_tokens);  // some were rejected
-    if (options.predictable) ASSERT_GT(spec.stats().accepted_tokens, 0);
+    if (options.predictable) {
+      ASSERT_GT(spec.stats().accepted_tokens, 0);
+    }
     ASSERT_EQ(spec.target_cache().size(), plain.target_cache().size());
     TargetModel target(f.model->config, *f.model->bound, f.pool);
     auto next_logits = [&](const KvCache& cache) {
@@ -84,8 +86,10 @@ TEST(SpeculativeDecoder, MetricsHaveVllmMeanings) {
   spec.generate(prompt_of_length(4, 16), {}, {.max_tokens = 60});
   ASSERT_GT(spec.stats().accepted_tokens, 0);
   const SpecStats& s = spec.stats();
-  EXPECT_DOUBLE_EQ(s.acceptance_rate(), double(s.accepted_tokens) / s.draft_tokens);
-  EXPECT_DOUBLE_EQ(s.mean_acceptance_length(), 1.0 + double(s.accepted_tokens) / s.drafts);
+  EXPECT_DOUBLE_EQ(s.acceptance_rate(), static_cast<double>(s.accepted_tokens) /
+                                            static_cast<double>(s.draft_tokens));
+  EXPECT_DOUBLE_EQ(s.mean_acceptance_length(),
+                   1.0 + static_cast<double>(s.accepted_tokens) / static_cast<double>(s.drafts));
   const auto rates = s.per_position_acceptance();
   ASSERT_EQ(rates.size(), 3u);
   EXPECT_GE(rates[0], rates[1]);  // non-increasing

@@ -26,7 +26,13 @@ namespace {
 using testing::SpecFixture;
 
 constexpr int64_t kVocab = 8;
+#if defined(__SANITIZE_ADDRESS__)
+// The sanitizers check memory, not statistics: fewer draws keep that build's run short (the
+// thresholds below follow N, so the test stays exact at p = 1e-6; it only loses power).
+constexpr int64_t kDraws = 1500;
+#else
 constexpr int64_t kDraws = 12000;
+#endif
 const std::vector<int32_t> kPrompt = {3, 5};
 
 // The exact probability of each 3-token continuation, indexed t1·64 + t2·8 + t3.
@@ -90,23 +96,27 @@ FitResult fit(SpecFixture& f, const SamplingParams& base, SpeculativeOptions opt
   int64_t merged_observed = 0;
   int64_t bins = 0;
   for (size_t i = 0; i < law.size(); ++i) {
-    const double expected = law[i] * kDraws;
+    const double expected = law[i] * static_cast<double>(kDraws);
     if (expected < 5.0) {
       merged_expected += expected;
       merged_observed += counts[i];
-      if (law[i] == 0) EXPECT_EQ(counts[i], 0) << "drew an impossible sequence " << i;
+      if (law[i] == 0) {
+        EXPECT_EQ(counts[i], 0) << "drew an impossible sequence " << i;
+      }
       continue;
     }
-    result.statistic += (counts[i] - expected) * (counts[i] - expected) / expected;
+    const double observed = static_cast<double>(counts[i]);
+    result.statistic += (observed - expected) * (observed - expected) / expected;
     ++bins;
   }
   if (merged_expected >= 5.0) {
-    result.statistic +=
-        (merged_observed - merged_expected) * (merged_observed - merged_expected) / merged_expected;
+    const double observed = static_cast<double>(merged_observed);
+    result.statistic += (observed - merged_expected) * (observed - merged_expected) / merged_expected;
     ++bins;
   }
   result.threshold = chi_square_quantile(static_cast<double>(bins - 1), kZ);
-  result.acceptance_rate = drafted == 0 ? 0.0 : double(accepted) / drafted;
+  result.acceptance_rate =
+      drafted == 0 ? 0.0 : static_cast<double>(accepted) / static_cast<double>(drafted);
   return result;
 }
 
@@ -163,6 +173,9 @@ Verdict forget_the_residual(std::span<const float> target_probs, std::span<const
 }
 
 TEST(LosslessSampling, BrokenAcceptanceRulesAreCaught) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "a property of the statistical test, shown by the Release build";
+#endif
   SpecFixture f({.family = Family::kGlm4Moe, .vocab = kVocab, .predictable = true});
   for (SampledVerifier broken : {&accept_everything, &forget_the_residual}) {
     const FitResult r = fit(f, {.temperature = 1.0f},
