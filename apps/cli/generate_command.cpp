@@ -137,6 +137,7 @@ int run_generate(const GenerateArgs& args) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("\n");
+    std::fflush(stdout);  // the statistics follow on stderr
     std::fprintf(stderr, "sampling    temperature %g, top-k %lld, top-p %g, min-p %g, seed %llu\n",
                  sampling.temperature, static_cast<long long>(sampling.top_k), sampling.top_p,
                  sampling.min_p, static_cast<unsigned long long>(sampling.seed));

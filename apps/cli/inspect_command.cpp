@@ -26,7 +26,14 @@ struct InspectArgs {
   bool list_unused = false;
 };
 
-std::string gb(uint64_t bytes) { return fmt::format("{:.2f} GB", static_cast<double>(bytes) / 1e9); }
+// Bytes in the unit that keeps three significant digits: a real release is hundreds of GB, a
+// tiny test checkpoint a few hundred kB.
+std::string gb(uint64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.2f} MB", b / 1e6);
+  return fmt::format("{:.1f} kB", b / 1e3);
+}
 
 std::string layer_kinds(const ModelConfig& config, nlohmann::ordered_json& out) {
   int64_t dense = 0;
