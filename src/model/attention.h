@@ -31,4 +31,8 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 // Cache row width of one layer: MLA kv_lora + qk_rope, GQA 2 × kv_heads × head_dim.
 int64_t kv_cache_width(const ModelConfig& config);
 
+// The calling thread's buffer for one row of attention scores over `kv`: sized to the cache's
+// capacity the first time, so decode steps never grow it.
+float* score_scratch(const KvCache& kv);
+
 }  // namespace nextn

@@ -14,6 +14,14 @@ int64_t kv_cache_width(const ModelConfig& config) {
   return 2 * config.gqa()->num_key_value_heads * config.gqa()->head_dim;
 }
 
+float* score_scratch(const KvCache& kv) {
+  thread_local std::vector<float> scores;
+  if (scores.size() < static_cast<size_t>(kv.capacity())) {
+    scores.resize(static_cast<size_t>(kv.capacity()));
+  }
+  return scores.data();
+}
+
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {
   const ModelConfig& config = ctx.config;
   const GqaConfig& gqa = *config.gqa();
@@ -57,10 +65,7 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 
   float* o = ctx.arena.take(T * heads * d);
   ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-    thread_local std::vector<float> scores;  // sized to the cache once: no regrowth per step
-    if (scores.size() < static_cast<size_t>(args.kv->capacity())) {
-      scores.resize(static_cast<size_t>(args.kv->capacity()));
-    }
+    float* scores = score_scratch(*args.kv);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / heads;
       const int64_t g = (task % heads) / group;  // the KV head this query head reads
@@ -69,7 +74,7 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
       for (int64_t s = 0; s < seen; ++s) {
         scores[s] = scale * dot(qh, args.kv->row(args.cache_layer, s) + g * d, d);
       }
-      softmax(scores.data(), seen);
+      softmax(scores, seen);
       float* out = o + task * d;
       std::fill(out, out + d, 0.0f);
       for (int64_t s = 0; s < seen; ++s) {

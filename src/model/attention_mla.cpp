@@ -75,10 +75,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
     });
     float* o_latent = ctx.arena.take_zeroed(T * heads * latent);
     ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      thread_local std::vector<float> scores;  // sized to the cache once: no regrowth per step
-      if (scores.size() < static_cast<size_t>(args.kv->capacity())) {
-        scores.resize(static_cast<size_t>(args.kv->capacity()));
-      }
+      float* scores = score_scratch(*args.kv);
       for (int64_t task = begin; task < end; ++task) {
         const int64_t t = task / heads;
         const int64_t seen = args.start + t + 1;
@@ -88,7 +85,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
           const float* row = args.kv->row(args.cache_layer, s);
           scores[s] = scale * (dot(ql, row, latent) + dot(qr, row + latent, rope_dim));
         }
-        softmax(scores.data(), seen);
+        softmax(scores, seen);
         float* ol = o_latent + task * latent;
         for (int64_t s = 0; s < seen; ++s) axpy(scores[s], args.kv->row(args.cache_layer, s), ol, latent);
       }
@@ -107,10 +104,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
              kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim), ctx.pool);
     }
     ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      thread_local std::vector<float> scores;  // sized to the cache once: no regrowth per step
-      if (scores.size() < static_cast<size_t>(args.kv->capacity())) {
-        scores.resize(static_cast<size_t>(args.kv->capacity()));
-      }
+      float* scores = score_scratch(*args.kv);
       for (int64_t task = begin; task < end; ++task) {
         const int64_t t = task / heads;
         const int64_t h = task % heads;
@@ -121,7 +115,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
           scores[s] = scale * (dot(q + task * qk, k_nope, nope) +
                                dot(q + task * qk + nope, k_rope, rope_dim));
         }
-        softmax(scores.data(), seen);
+        softmax(scores, seen);
         float* out = o + task * v_dim;
         std::fill(out, out + v_dim, 0.0f);
         for (int64_t s = 0; s < seen; ++s) {
