@@ -4,9 +4,33 @@
 
 namespace nextn {
 
+namespace {
+// Which of the pool's threads is running: 0 for the caller, 1.. for the workers.
+thread_local int t_thread_index = 0;
+}  // namespace
+
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  scratch_.resize(static_cast<size_t>(threads));
+  for (int i = 1; i < threads; ++i) {
+    workers_.emplace_back([this, i] {
+      t_thread_index = i;
+      worker_loop();
+    });
+  }
+}
+
+void ThreadPool::reserve_scratch(Scratch slot, size_t floats) {
+  for (auto& buffers : scratch_) {
+    std::vector<float>& buffer = buffers[static_cast<size_t>(slot)];
+    if (buffer.size() < floats) buffer.resize(floats);
+  }
+}
+
+float* ThreadPool::scratch(Scratch slot, size_t floats) {
+  std::vector<float>& buffer = scratch_[static_cast<size_t>(t_thread_index)][static_cast<size_t>(slot)];
+  if (buffer.size() < floats) buffer.resize(floats);
+  return buffer.data();
 }
 
 ThreadPool::~ThreadPool() {

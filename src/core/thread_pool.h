@@ -5,6 +5,7 @@
 // nothing: the body is passed by reference through a type-erased function pointer.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -24,6 +25,13 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Per-thread scratch buffers for the bodies of parallel_for (a decoded weight row, a row of
+  // attention scores). reserve_scratch sizes every thread's buffer from the calling thread, so
+  // that the decode loop never allocates; scratch() grows the buffer only if nobody reserved.
+  enum class Scratch { kRow, kScores, kLatent, kCount };
+  void reserve_scratch(Scratch slot, size_t floats);
+  float* scratch(Scratch slot, size_t floats);
 
   // Calls body(begin, end) over disjoint chunks of [0, n) of at most `grain` items, on all
   // threads, and returns when every chunk is done. Not reentrant.
@@ -45,6 +53,8 @@ class ThreadPool {
   void work_on_current_job();
   void worker_loop();
 
+  // scratch_[thread][slot]; thread 0 is whoever calls parallel_for.
+  std::vector<std::array<std::vector<float>, static_cast<size_t>(Scratch::kCount)>> scratch_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -71,14 +71,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tok
   // Rows per task: enough work to amortize claiming a chunk, small enough to balance.
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, w.cols));
   pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
-    // Per-thread row buffer: grows to the widest row once, then never allocates again.
-    thread_local std::vector<float> row;
-    if (row.size() < static_cast<size_t>(w.cols)) row.resize(static_cast<size_t>(w.cols));
+    float* row = pool.scratch(ThreadPool::Scratch::kRow, static_cast<size_t>(w.cols));
     for (int64_t r = begin; r < end; ++r) {
-      decode_row(w, r, row.data());
-      for (int64_t t = 0; t < tokens; ++t) {
-        y[t * y_stride + r] = dot(row.data(), x + t * x_stride, w.cols);
-      }
+      decode_row(w, r, row);
+      for (int64_t t = 0; t < tokens; ++t) y[t * y_stride + r] = dot(row, x + t * x_stride, w.cols);
     }
   });
 }

@@ -31,8 +31,8 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 // Cache row width of one layer: MLA kv_lora + qk_rope, GQA 2 × kv_heads × head_dim.
 int64_t kv_cache_width(const ModelConfig& config);
 
-// The calling thread's buffer for one row of attention scores over `kv`: sized to the cache's
-// capacity the first time, so decode steps never grow it.
-float* score_scratch(const KvCache& kv);
+// Sizes every pool thread's attention scratch for caches of `capacity` positions, so that
+// decode steps never allocate (DESIGN principle 4).
+void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, ThreadPool& pool);
 
 }  // namespace nextn

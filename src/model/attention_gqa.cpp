@@ -14,12 +14,11 @@ int64_t kv_cache_width(const ModelConfig& config) {
   return 2 * config.gqa()->num_key_value_heads * config.gqa()->head_dim;
 }
 
-float* score_scratch(const KvCache& kv) {
-  thread_local std::vector<float> scores;
-  if (scores.size() < static_cast<size_t>(kv.capacity())) {
-    scores.resize(static_cast<size_t>(kv.capacity()));
+void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, ThreadPool& pool) {
+  pool.reserve_scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(capacity));
+  if (const MlaConfig* mla = config.mla()) {
+    pool.reserve_scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(mla->kv_lora_rank));
   }
-  return scores.data();
 }
 
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {
@@ -65,7 +64,7 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 
   float* o = ctx.arena.take(T * heads * d);
   ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-    float* scores = score_scratch(*args.kv);
+    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / heads;
       const int64_t g = (task % heads) / group;  // the KV head this query head reads

@@ -61,21 +61,19 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
     // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: accumulate rows of W_UK_h scaled by q_nope.
     float* q_latent = ctx.arena.take_zeroed(T * heads * latent);
     ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
-      thread_local std::vector<float> row;
-      if (row.size() < static_cast<size_t>(latent)) row.resize(static_cast<size_t>(latent));
+      float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
       for (int64_t h = h_begin; h < h_end; ++h) {
         for (int64_t i = 0; i < nope; ++i) {
-          decode_row(w.kv_b_proj, h * (nope + v_dim) + i, row.data());
+          decode_row(w.kv_b_proj, h * (nope + v_dim) + i, row);
           for (int64_t t = 0; t < T; ++t) {
-            axpy(q[(t * heads + h) * qk + i], row.data(), q_latent + (t * heads + h) * latent,
-                 latent);
+            axpy(q[(t * heads + h) * qk + i], row, q_latent + (t * heads + h) * latent, latent);
           }
         }
       }
     });
     float* o_latent = ctx.arena.take_zeroed(T * heads * latent);
     ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      float* scores = score_scratch(*args.kv);
+      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
       for (int64_t task = begin; task < end; ++task) {
         const int64_t t = task / heads;
         const int64_t seen = args.start + t + 1;
@@ -104,7 +102,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
              kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim), ctx.pool);
     }
     ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      float* scores = score_scratch(*args.kv);
+      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
       for (int64_t task = begin; task < end; ++task) {
         const int64_t t = task / heads;
         const int64_t h = task % heads;

@@ -1,5 +1,6 @@
 #include "model/model_weights.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -42,6 +43,7 @@ class Binder {
     w.rows = view.shape.at(0);
     w.cols = view.shape.at(1);
     w.data = view.data.data();
+    model_.max_cols = std::max(model_.max_cols, w.cols);
     if (view.dtype != DType::kF8E4M3) return w;
     // The scale's name: DeepSeek "<w>_scale_inv", compressed-tensors "<w>_scale".
     const TensorView* scale = weights_.find(name + "_scale_inv");

@@ -69,6 +69,8 @@ struct ModelWeights {
   // Aligned fp32 copies of every FP8 scale tensor (mapped ones may be misaligned); the
   // WeightMatrix views above point into these.
   std::vector<std::unique_ptr<Vector>> owned_scales;
+  // The widest projection row (columns): the size of the kernels' per-thread row scratch.
+  int64_t max_cols = 0;
 };
 
 // Binds a loaded WeightSet: the target part when the load has it, the MTP part when it has
