@@ -1,5 +1,7 @@
 #include "kernels/kernels.h"
 
+#include "kernels/matmul_table.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -70,12 +72,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tok
             int64_t y_stride, ThreadPool& pool) {
   // Rows per task: enough work to amortize claiming a chunk, small enough to balance.
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, w.cols));
+  const RowKernel kernel = active_kernels().for_dtype(w.dtype);  // resolved once per call
   pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
-    float* row = pool.scratch(ThreadPool::Scratch::kRow, static_cast<size_t>(w.cols));
-    for (int64_t r = begin; r < end; ++r) {
-      decode_row(w, r, row);
-      for (int64_t t = 0; t < tokens; ++t) y[t * y_stride + r] = dot(row, x + t * x_stride, w.cols);
-    }
+    float* scratch = pool.scratch(ThreadPool::Scratch::kRow, static_cast<size_t>(w.cols));
+    kernel(w, begin, end, x, x_stride, tokens, y, y_stride, scratch);
   });
 }
 

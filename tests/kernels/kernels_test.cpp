@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/matmul_table.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace nextn {
@@ -94,6 +95,46 @@ TEST_P(MatmulTest, MatchesTheScalarTwin) {
     matmul(w, x.data(), c.cols, c.tokens, actual.data(), c.rows, pool);
     expect_close(actual, expected, 1e-5f);
   }
+}
+
+// Every kernel table this CPU can run (portable, AVX2, AVX-512) against the scalar twin, and a
+// row's result is bit-identical whatever the batch it is in (1 token or 11).
+TEST_P(MatmulTest, EveryKernelTableMatchesAndIsBatchInvariant) {
+  const MatmulCase c = GetParam();
+  Storage storage;
+  const WeightMatrix w = random_matrix(c.dtype, c.rows, c.cols, c.block_rows, c.block_cols,
+                                       static_cast<uint32_t>(c.rows * 17 + c.cols), storage);
+  const int64_t tokens = 11;
+  const std::vector<float> x = random_vector(tokens * c.cols, 3);
+  std::vector<float> expected(static_cast<size_t>(tokens * c.rows));
+  ref::matmul(w, x.data(), tokens, expected.data());
+  int tables = 0;
+  for (const KernelTable* table : available_kernels()) {
+    if (table == nullptr) continue;
+    ++tables;
+    SCOPED_TRACE(std::string(table->name));
+    std::vector<float> scratch(static_cast<size_t>(c.cols));
+    std::vector<float> batched(expected.size());
+    table->for_dtype(c.dtype)(w, 0, c.rows, x.data(), c.cols, tokens, batched.data(), c.rows,
+                              scratch.data());
+    expect_close(batched, expected, 1e-5f);
+    for (int64_t t = 0; t < tokens; ++t) {
+      std::vector<float> single(static_cast<size_t>(c.rows));
+      table->for_dtype(c.dtype)(w, 0, c.rows, x.data() + t * c.cols, c.cols, 1, single.data(),
+                                c.rows, scratch.data());
+      for (int64_t r = 0; r < c.rows; ++r) ASSERT_EQ(single[r], batched[t * c.rows + r]);
+    }
+  }
+  EXPECT_GE(tables, 1);
+}
+
+TEST(KernelTable, TheActiveTableIsTheBestAvailable) {
+  const auto available = available_kernels();
+  const KernelTable* best = nullptr;
+  for (const KernelTable* table : available) {
+    if (table != nullptr) best = table;
+  }
+  EXPECT_EQ(&active_kernels(), best);
 }
 
 INSTANTIATE_TEST_SUITE_P(

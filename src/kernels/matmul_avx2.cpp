@@ -1,0 +1,140 @@
+// AVX2 + FMA matmul rows (compiled with -mavx2 -mfma -mf16c; used when the CPU has them and
+// no AVX-512). 8 columns at a time into up to 8 token accumulators; the last cols % 8 columns
+// are done in scalar code, the same way for every token count.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/matmul_table.h"
+#include "tensor/dtype.h"
+
+namespace nextn {
+namespace {
+
+constexpr int kLanes = 8;
+constexpr int kTokenBlock = 8;
+
+inline float reduce(__m256 v) {
+  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+
+float fp8_scale(const WeightMatrix& w, int64_t r, int64_t c) {
+  return w.scales[((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols +
+                  c / w.scale_block_cols];
+}
+
+struct Bf16 {
+  static __m256 load(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
+  }
+  static float scalar(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+    uint16_t bits;
+    std::memcpy(&bits, row + 2 * c, 2);
+    return bf16_to_f32(bits);
+  }
+  static constexpr size_t kBytes = 2;
+};
+
+struct F16 {
+  static __m256 load(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
+  }
+  static float scalar(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+    uint16_t bits;
+    std::memcpy(&bits, row + 2 * c, 2);
+    return f16_to_f32(bits);
+  }
+  static constexpr size_t kBytes = 2;
+};
+
+struct F32 {
+  static __m256 load(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row + 4 * c));
+  }
+  static float scalar(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+    float v;
+    std::memcpy(&v, row + 4 * c, 4);
+    return v;
+  }
+  static constexpr size_t kBytes = 4;
+};
+
+// e4m3fn → fp32 by bit placement and a 2^120 rescale (see matmul_avx512.cpp).
+struct Fp8 {
+  static __m256 load(const WeightMatrix& w, const std::byte* row, int64_t r, int64_t c) {
+    int64_t eight;
+    std::memcpy(&eight, row + c, 8);
+    const __m256i bytes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(eight));
+    const __m256i magnitude = _mm256_slli_epi32(_mm256_and_si256(bytes, _mm256_set1_epi32(0x7f)), 20);
+    const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(bytes, _mm256_set1_epi32(0x80)), 24);
+    __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), _mm256_set1_ps(0x1p120f));
+    value = _mm256_castsi256_ps(_mm256_or_si256(_mm256_castps_si256(value), sign));
+    const int64_t first = c / w.scale_block_cols;
+    const int64_t last = (c + kLanes - 1) / w.scale_block_cols;
+    __m256 scale;
+    if (first == last) {
+      scale = _mm256_set1_ps(fp8_scale(w, r, c));
+    } else {
+      alignas(32) float lanes[kLanes];
+      for (int lane = 0; lane < kLanes; ++lane) lanes[lane] = fp8_scale(w, r, c + lane);
+      scale = _mm256_load_ps(lanes);
+    }
+    return _mm256_mul_ps(value, scale);
+  }
+  static float scalar(const WeightMatrix& w, const std::byte* row, int64_t r, int64_t c) {
+    return fp8_e4m3_to_f32(static_cast<uint8_t>(row[c])) * fp8_scale(w, r, c);
+  }
+  static constexpr size_t kBytes = 1;
+};
+
+template <typename Format, int kTokens>
+void row_block(const WeightMatrix& w, int64_t r, const std::byte* row, const float* x,
+               int64_t x_stride, float* y, int64_t y_stride) {
+  __m256 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
+  const int64_t vector_cols = w.cols - w.cols % kLanes;
+  for (int64_t c = 0; c < vector_cols; c += kLanes) {
+    const __m256 weights = Format::load(w, row, r, c);
+    for (int t = 0; t < kTokens; ++t) {
+      acc[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x + t * x_stride + c), acc[t]);
+    }
+  }
+  float tail[kTokens] = {};
+  for (int64_t c = vector_cols; c < w.cols; ++c) {
+    const float weight = Format::scalar(w, row, r, c);
+    for (int t = 0; t < kTokens; ++t) tail[t] += weight * x[t * x_stride + c];
+  }
+  for (int t = 0; t < kTokens; ++t) y[t * y_stride + r] = reduce(acc[t]) + tail[t];
+}
+
+template <typename Format>
+void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
+          int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* /*scratch*/) {
+  using Block = void (*)(const WeightMatrix&, int64_t, const std::byte*, const float*, int64_t,
+                         float*, int64_t);
+  static constexpr Block kBlocks[kTokenBlock + 1] = {
+      nullptr,
+      &row_block<Format, 1>, &row_block<Format, 2>, &row_block<Format, 3>, &row_block<Format, 4>,
+      &row_block<Format, 5>, &row_block<Format, 6>, &row_block<Format, 7>, &row_block<Format, 8>};
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * Format::kBytes;
+    for (int64_t t = 0; t < tokens; t += kTokenBlock) {
+      const int64_t n = std::min<int64_t>(kTokenBlock, tokens - t);
+      kBlocks[n](w, r, row, x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+    }
+  }
+}
+
+}  // namespace
+
+const KernelTable& avx2_kernel_table() {
+  static const KernelTable table{.name = "avx2",
+                                 .rows = {&rows<F32>, &rows<Bf16>, &rows<F16>, &rows<Fp8>}};
+  return table;
+}
+
+}  // namespace nextn
