@@ -36,7 +36,7 @@ float* ThreadPool::scratch(Scratch slot, size_t floats) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   wake_.notify_all();
   for (std::thread& worker : workers_) worker.join();
@@ -50,6 +50,12 @@ void ThreadPool::work_on_current_job() {
   }
 }
 
+namespace {
+// About a quarter of a millisecond of polling before a thread blocks.
+constexpr int kSpinIterations = 4096;
+inline void cpu_relax() { __builtin_ia32_pause(); }
+}  // namespace
+
 void ThreadPool::run(int64_t n, int64_t grain, Trampoline trampoline, void* context) {
   {
     std::lock_guard lock(mutex_);
@@ -58,30 +64,44 @@ void ThreadPool::run(int64_t n, int64_t grain, Trampoline trampoline, void* cont
     n_ = n;
     grain_ = std::max<int64_t>(1, grain);
     next_.store(0, std::memory_order_relaxed);
-    busy_workers_ = static_cast<int>(workers_.size());
-    ++generation_;
+    pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   work_on_current_job();
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [this] { return busy_workers_ == 0; });
+  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations) {
+      cpu_relax();
+      continue;
+    }
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return pending_workers_.load(std::memory_order_acquire) == 0; });
+    break;
+  }
 }
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    {
+    for (int spin = 0; generation_.load(std::memory_order_acquire) == seen; ++spin) {
+      if (stopping_.load()) return;
+      if (spin < kSpinIterations) {
+        cpu_relax();
+        continue;
+      }
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+      wake_.wait(lock, [&] {
+        return stopping_.load() || generation_.load(std::memory_order_acquire) != seen;
+      });
+      break;
     }
+    if (stopping_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
     work_on_current_job();
-    {
+    if (pending_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard lock(mutex_);
-      --busy_workers_;
+      done_.notify_one();
     }
-    done_.notify_one();
   }
 }
 

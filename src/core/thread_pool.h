@@ -59,9 +59,12 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  uint64_t generation_ = 0;  // bumped for each job
-  int busy_workers_ = 0;
-  bool stopping_ = false;
+  // Bumped (under mutex_) for each job. Workers spin on it briefly before sleeping: a decode
+  // step runs hundreds of small jobs, and a condition-variable wake-up per job would cost more
+  // than the job.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_workers_{0};
+  std::atomic<bool> stopping_{false};
 
   // The current job.
   Trampoline trampoline_ = nullptr;

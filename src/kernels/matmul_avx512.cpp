@@ -1,6 +1,6 @@
 // AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mfma; used only when the
 // CPU has them). Weights are converted 16 columns at a time inside the kernel and multiplied
-// into up to 8 token accumulators, so a weight row is read once for 8 tokens.
+// into the accumulators of up to 4 tokens, so a weight row is read from memory once per 4.
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_* in extract/shuffle): silence
 // those two warnings for this file only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -15,7 +15,7 @@ namespace nextn {
 namespace {
 
 constexpr int kLanes = 16;
-constexpr int kTokenBlock = 8;
+constexpr int kTokenBlock = 4;  // 4 tokens × 4 chains = 16 accumulators
 
 // A fixed-order horizontal sum (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized).
 inline float reduce(__m512 v) {
@@ -85,19 +85,39 @@ struct Fp8 {
   static constexpr size_t kBytes = 1;
 };
 
+// Four independent accumulator chains per token (chunk k of 16 columns goes to chain k % 4),
+// so the FMA latency is hidden; the chains are summed in a fixed order at the end. The order
+// of operations per output does not depend on kTokens.
 template <typename Format, int kTokens>
 void row_block(const WeightMatrix& w, int64_t r, const std::byte* row, const float* x,
                int64_t x_stride, float* y, int64_t y_stride) {
-  __m512 acc[kTokens];
-  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t c = 0; c < w.cols; c += kLanes) {
+  constexpr int kChains = 4;
+  __m512 acc[kTokens][kChains];
+  for (int t = 0; t < kTokens; ++t) {
+    for (int k = 0; k < kChains; ++k) acc[t][k] = _mm512_setzero_ps();
+  }
+  int64_t c = 0;
+  for (; c + kChains * kLanes <= w.cols; c += kChains * kLanes) {
+    for (int k = 0; k < kChains; ++k) {
+      const int64_t column = c + k * kLanes;
+      const __m512 weights = Format::load(w, row, r, column, static_cast<__mmask16>(0xffff));
+      for (int t = 0; t < kTokens; ++t) {
+        acc[t][k] = _mm512_fmadd_ps(weights, _mm512_loadu_ps(x + t * x_stride + column), acc[t][k]);
+      }
+    }
+  }
+  for (int k = 0; c < w.cols; c += kLanes, ++k) {  // the last < 64 columns
     const __mmask16 mask = tail_mask(w.cols - c);
     const __m512 weights = Format::load(w, row, r, c, mask);
     for (int t = 0; t < kTokens; ++t) {
-      acc[t] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x + t * x_stride + c), acc[t]);
+      acc[t][k] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x + t * x_stride + c), acc[t][k]);
     }
   }
-  for (int t = 0; t < kTokens; ++t) y[t * y_stride + r] = reduce(acc[t]);
+  for (int t = 0; t < kTokens; ++t) {
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]),
+                                     _mm512_add_ps(acc[t][2], acc[t][3]));
+    y[t * y_stride + r] = reduce(sum);
+  }
 }
 
 template <typename Format>
@@ -106,9 +126,8 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   using Block = void (*)(const WeightMatrix&, int64_t, const std::byte*, const float*, int64_t,
                          float*, int64_t);
   static constexpr Block kBlocks[kTokenBlock + 1] = {
-      nullptr,
-      &row_block<Format, 1>, &row_block<Format, 2>, &row_block<Format, 3>, &row_block<Format, 4>,
-      &row_block<Format, 5>, &row_block<Format, 6>, &row_block<Format, 7>, &row_block<Format, 8>};
+      nullptr, &row_block<Format, 1>, &row_block<Format, 2>, &row_block<Format, 3>,
+      &row_block<Format, 4>};
   for (int64_t r = row_begin; r < row_end; ++r) {
     const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * Format::kBytes;
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
