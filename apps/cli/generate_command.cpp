@@ -1,5 +1,6 @@
 // `nextn generate`: speculative generation with the MTP layers, streaming the tokens and then
 // the acceptance statistics (or one JSON object with --json).
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -27,7 +28,8 @@ struct GenerateArgs {
   std::optional<float> top_p;
   float min_p = 0.0f;
   uint64_t seed = 0;
-  int64_t spec_tokens = 3;
+  std::string spec_tokens = "auto";
+  int64_t max_spec_tokens = 8;
   std::string draft_sampling = "argmax";
   std::string mtp_hidden = "post-norm";
   std::string mtp_pos0_mask = "on";
@@ -37,7 +39,7 @@ struct GenerateArgs {
   int64_t context = 0;
 };
 
-void print_stats(const SpecStats& s, int64_t spec_tokens) {
+void print_stats(const SpecStats& s, int64_t spec_tokens, bool adaptive) {
   std::fprintf(stderr, "\n\n");
   std::fprintf(stderr, "prompt      %lld tokens, %.1f tokens/s\n",
                static_cast<long long>(s.prompt_tokens), s.prefill_tokens_per_second());
@@ -47,8 +49,9 @@ void print_stats(const SpecStats& s, int64_t spec_tokens) {
     std::fprintf(stderr, "speculation off (--spec-tokens 0)\n");
     return;
   }
-  std::fprintf(stderr, "drafts      %lld steps of up to %lld tokens, %lld drafted, %lld accepted\n",
+  std::fprintf(stderr, "drafts      %lld steps of up to %lld tokens%s, %lld drafted, %lld accepted\n",
                static_cast<long long>(s.drafts), static_cast<long long>(spec_tokens),
+               adaptive ? " (auto)" : "",
                static_cast<long long>(s.draft_tokens), static_cast<long long>(s.accepted_tokens));
   std::fprintf(stderr, "acceptance  rate %.3f, mean acceptance length %.3f\n", s.acceptance_rate(),
                s.mean_acceptance_length());
@@ -83,9 +86,29 @@ nlohmann::ordered_json stats_json(const SpecStats& s) {
           {"mtp_rows", s.mtp_rows}};
 }
 
+// --spec-tokens: "auto" or a count.
+SpeculativeOptions speculation_from(const GenerateArgs& args, const ModelConfig& config) {
+  SpeculativeOptions options;
+  if (args.spec_tokens == "auto") {
+    // Without MTP layers there is nothing to draft with: plain decoding.
+    options.spec_tokens = config.num_nextn_predict_layers > 0 ? args.max_spec_tokens : 0;
+    options.adaptive = options.spec_tokens > 0;
+    return options;
+  }
+  int64_t count = -1;
+  const auto& text = args.spec_tokens;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
+  if (ec != std::errc() || ptr != text.data() + text.size() || count < 0 || count > 64) {
+    fail("--spec-tokens: '{}' is neither 'auto' nor a number of drafts in 0..64", text);
+  }
+  options.spec_tokens = count;
+  return options;
+}
+
 int run_generate(const GenerateArgs& args) {
   const std::vector<int32_t> prompt = parse_token_list(args.prompt_tokens, "--prompt-tokens");
-  const LoadOptions load{.mode = args.spec_tokens > 0 ? LoadMode::kFull : LoadMode::kTargetOnly};
+  const bool speculate = args.spec_tokens != "0";
+  const LoadOptions load{.mode = speculate ? LoadMode::kFull : LoadMode::kTargetOnly};
   const auto model = LoadedModel::open(args.model, load);
   const ModelConfig& config = model->config;
   // Defaults follow generation_config.json, as vLLM does; flags override them.
@@ -111,7 +134,7 @@ int run_generate(const GenerateArgs& args) {
                             generation->eos_token_ids.end());
     }
   }
-  SpeculativeOptions options{.spec_tokens = args.spec_tokens};
+  SpeculativeOptions options = speculation_from(args, config);
   options.draft_sampling =
       args.draft_sampling == "sample" ? DraftSampling::kSample : DraftSampling::kArgmax;
   options.mtp.recycle = args.mtp_hidden == "pre-norm" ? MtpRecycle::kPreNorm : MtpRecycle::kPostNorm;
@@ -141,7 +164,7 @@ int run_generate(const GenerateArgs& args) {
     std::fprintf(stderr, "sampling    temperature %g, top-k %lld, top-p %g, min-p %g, seed %llu\n",
                  sampling.temperature, static_cast<long long>(sampling.top_k), sampling.top_p,
                  sampling.min_p, static_cast<unsigned long long>(sampling.seed));
-    print_stats(decoder.stats(), args.spec_tokens);
+    print_stats(decoder.stats(), options.spec_tokens, options.adaptive);
   }
   return 0;
 }
@@ -167,8 +190,10 @@ Action add_generate_command(CLI::App& app) {
   cmd->add_option("--min-p", args->min_p, "Drop tokens below min-p × the top probability")
       ->check(CLI::Range(0.0f, 1.0f));
   cmd->add_option("--seed", args->seed, "Random seed (same seed, same text)");
-  cmd->add_option("--spec-tokens", args->spec_tokens, "Drafts per step K (0: no speculation)")
-      ->check(CLI::Range(int64_t{0}, int64_t{64}));
+  cmd->add_option("--spec-tokens", args->spec_tokens,
+                  "Drafts per step: auto (chosen per step for speed), or K (0: no speculation)");
+  cmd->add_option("--max-spec-tokens", args->max_spec_tokens, "The most drafts auto may choose")
+      ->check(CLI::Range(int64_t{1}, int64_t{16}));
   cmd->add_option("--draft-sampling", args->draft_sampling, "argmax or sample")
       ->check(CLI::IsMember({"argmax", "sample"}));
   cmd->add_option("--mtp-hidden", args->mtp_hidden, "Recycled MTP state: post-norm or pre-norm")

@@ -40,6 +40,7 @@ SpeculativeDecoder::SpeculativeDecoder(const ModelConfig& config, const ModelWei
       mtp_kv_.push_back(mtp_->make_cache(capacity + K + 1));
       recycled_history_.emplace_back();
     }
+    if (options.adaptive) draft_length_ = std::make_unique<DraftLengthController>(K);
   }
   logits_.resize(static_cast<size_t>((K + 1) * V));
   probs_.resize(static_cast<size_t>((K + 1) * V));
@@ -149,8 +150,10 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
   }
   for (int32_t token : prompt) check_token(token, config_);
   tokens_.assign(prompt.begin(), prompt.end());
+  pending_hidden_.clear();
   target_kv_.truncate(0);
   for (KvCache& kv : mtp_kv_) kv.truncate(0);
+  forced_rows_.assign(mtp_kv_.size(), 0);
   rng_ = Rng(sampling.seed);
   stats_ = SpecStats{};
   stats_.prompt_tokens = T;
@@ -182,7 +185,9 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
   stats_.target_rows += T;
   const int32_t first = pick(std::span(logits_).first(V), sampling);
   stopped = !emit(first);
-  if (mtp_ && !generated.empty()) teacher_force(0, prompt_hidden.data());
+  // The MTP layers catch up lazily, right before the first step that drafts (spec/…h).
+  pending_hidden_ = std::move(prompt_hidden);
+  pending_first_row_ = 0;
   stats_.prefill_seconds = seconds_since(start);
   deliver(0);
 
@@ -190,16 +195,24 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
   while (!stopped) {
     const int64_t newest = static_cast<int64_t>(tokens_.size()) - 1;  // x, not yet run
     const int64_t remaining = limits.max_tokens - static_cast<int64_t>(generated.size());
+    const int64_t wanted = draft_length_ ? draft_length_->choose() : options_.spec_tokens;
     // More drafts than tokens left to emit would be work thrown away.
-    const int64_t K = mtp_ ? std::min(options_.spec_tokens, remaining - 1) : 0;
+    const int64_t K = mtp_ ? std::min(wanted, remaining - 1) : 0;
     drafts_.clear();
-    if (K > 0) draft(K, sampling);
+    const double mtp_before = stats_.mtp_seconds;
+    if (K > 0) {
+      teacher_force(pending_first_row_, pending_hidden_.data());
+      pending_hidden_.clear();
+      draft(K, sampling);
+    }
+    const double mtp_step_seconds = stats_.mtp_seconds - mtp_before;
     // 1. One target pass over [x, d_1..d_K].
     batch_.assign(1, tokens_.back());
     batch_.insert(batch_.end(), drafts_.begin(), drafts_.end());
     start = Clock::now();
     target_.forward(batch_, target_kv_, logits_.data(), hidden_.data());
-    stats_.target_seconds += seconds_since(start);
+    const double verify_seconds = seconds_since(start);
+    stats_.target_seconds += verify_seconds;
     ++stats_.target_forwards;
     stats_.target_rows += K + 1;
     // 2. Verify.
@@ -234,8 +247,14 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
     for (int64_t i = 0; i < verdict.accepted && !stopped; ++i) stopped = !emit(drafts_[i]);
     if (!stopped) stopped = !emit(verdict.next);
     deliver(delivered);
-    // 4. Teacher-force the MTP layers over the new rows; the newest drafts d_1 next time.
-    if (mtp_ && !stopped) teacher_force(newest, hidden_.data());
+    if (draft_length_) draft_length_->record(K, verdict.accepted, verify_seconds, mtp_step_seconds);
+    // 4. The target hidden states of the rows now accepted wait for the MTP layers, which are
+    // teacher-forced over them at the next step that drafts (one pass over all waiting rows).
+    if (mtp_ && !stopped) {
+      if (pending_hidden_.empty()) pending_first_row_ = newest;
+      pending_hidden_.insert(pending_hidden_.end(), hidden_.begin(),
+                             hidden_.begin() + (verdict.accepted + 1) * H);
+    }
   }
   stats_.decode_seconds = seconds_since(decode_start);
   stats_.generated_tokens = static_cast<int64_t>(generated.size());

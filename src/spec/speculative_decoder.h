@@ -4,9 +4,9 @@
 //   1. target forward over [x, d_1..d_K] in one pass → K + 1 distributions and hidden states;
 //   2. verify (spec/verify.h) → a accepted drafts and the next token y;
 //   3. truncate the target cache to m + a + 1 and every MTP cache to its teacher-forced rows;
-//   4. teacher-force the MTP layers over the newly accepted rows (target hidden states): the
-//      last of those rows drafts d_1; MTP layer j mod D then drafts d_{j+1} from the recycled
-//      hidden state of the row before, at position m' − 1 + j.
+//   4. teacher-force the MTP layers over the newly accepted rows (target hidden states), at the
+//      next step that drafts: the last of those rows drafts d_1; MTP layer j mod D then drafts
+//      d_{j+1} from the recycled hidden state of the row before, at position m' − 1 + j.
 // With K = 0 it is plain decoding: one target token per step, no MTP work.
 #pragma once
 
@@ -23,6 +23,7 @@
 #include "model/target_model.h"
 #include "mtp/mtp_model.h"
 #include "sampling/sampling.h"
+#include "spec/draft_length.h"
 #include "spec/spec_stats.h"
 #include "spec/verify.h"
 
@@ -41,7 +42,9 @@ using SampledVerifier = Verdict (*)(std::span<const float> target_probs,
                                     std::span<float> residual);
 
 struct SpeculativeOptions {
-  int64_t spec_tokens = 3;  // K drafts per step; 0: plain decoding
+  int64_t spec_tokens = 3;  // K drafts per step (the most, when adaptive); 0: plain decoding
+  // Choose K per step to maximise expected tokens per second (spec/draft_length.h).
+  bool adaptive = false;
   DraftSampling draft_sampling = DraftSampling::kArgmax;
   MtpOptions mtp;
   SampledVerifier verify_sampled = &nextn::verify_sampled;
@@ -85,6 +88,7 @@ class SpeculativeDecoder {
   SpeculativeOptions options_;
   TargetModel target_;
   std::unique_ptr<MtpModel> mtp_;  // null without MTP layers or with K = 0
+  std::unique_ptr<DraftLengthController> draft_length_;  // with adaptive
   KvCache target_kv_;
   std::vector<KvCache> mtp_kv_;
   Rng rng_;
@@ -104,6 +108,10 @@ class SpeculativeDecoder {
   std::vector<float> draft_probs_;     // [K, V] when drafts are sampled
   std::vector<int32_t> batch_;         // [x, d_1..d_K]
   std::vector<int64_t> forced_rows_;   // per MTP layer: rows computed from target states
+  // Target hidden states (post-norm) of rows [pending_first_row_, newest) that the MTP layers
+  // have not been teacher-forced over yet: steps without drafts (K = 0) do no MTP work.
+  std::vector<float> pending_hidden_;
+  int64_t pending_first_row_ = 0;
   // D > 1: the recycled outputs of layer k at every teacher-forced row, layer k + 1's input.
   std::vector<std::vector<float>> recycled_history_;
   int64_t capacity_ = 0;

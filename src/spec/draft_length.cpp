@@ -1,0 +1,104 @@
+#include "spec/draft_length.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace nextn {
+namespace {
+
+// Weight of a new observation in the running means: recent behaviour matters most (the
+// acceptance rate drifts with the text), but one odd step should not swing K.
+constexpr double kSmoothing = 0.1;
+
+double running(double mean, int64_t count, double sample) {
+  // The first sample of a size is provisional: the first pass of a shape pays for cold caches
+  // and scratch growth, so the second sample replaces it instead of averaging with it.
+  if (count <= 1) return sample;
+  const double weight = std::max(kSmoothing, 1.0 / static_cast<double>(count + 1));
+  return mean + weight * (sample - mean);
+}
+
+}  // namespace
+
+DraftLengthController::DraftLengthController(int64_t max_drafts) : max_drafts_(max_drafts) {
+  if (max_drafts < 1 || max_drafts > kMaxDrafts) {
+    fail("spec-tokens auto: the maximum number of drafts must be in 1..{}, got {}", kMaxDrafts,
+         max_drafts);
+  }
+}
+
+double DraftLengthController::verify_cost(int64_t tokens) const {
+  if (verify_count_[tokens] > 0) return verify_[tokens];
+  // Extrapolate from the two nearest measured sizes (or one size and a slope prior).
+  int64_t below = 0;
+  int64_t above = 0;
+  for (int64_t n = tokens - 1; n >= 1 && below == 0; --n) {
+    if (verify_count_[n] > 0) below = n;
+  }
+  for (int64_t n = tokens + 1; n <= max_drafts_ + 1 && above == 0; ++n) {
+    if (verify_count_[n] > 0) above = n;
+  }
+  if (below > 0 && above > 0) {
+    const double t = static_cast<double>(tokens - below) / static_cast<double>(above - below);
+    return verify_[below] + t * (verify_[above] - verify_[below]);
+  }
+  const int64_t known = below > 0 ? below : above;
+  if (known == 0) return 1.0;  // nothing measured yet: all sizes cost the same
+  // One size known: assume each extra token costs 10% of a one-token pass, a batched pass of a
+  // memory-bound MoE being mostly the weight reads it shares.
+  const double per_token = 0.1 * verify_[known] / (1.0 + 0.1 * static_cast<double>(known - 1));
+  return std::max(per_token, verify_[known] + per_token * static_cast<double>(tokens - known));
+}
+
+double DraftLengthController::expected_rate(int64_t drafts) const {
+  double tokens = 1.0;
+  double p = 1.0;
+  for (int64_t i = 0; i < drafts; ++i) {
+    p *= alpha_;
+    tokens += p;
+  }
+  const double cost = verify_cost(drafts + 1) + static_cast<double>(drafts) * mtp_step_;
+  return tokens / cost;
+}
+
+int64_t DraftLengthController::choose() {
+  int64_t best = 0;
+  double best_rate = expected_rate(0);
+  for (int64_t k = 1; k <= max_drafts_; ++k) {
+    const double rate = expected_rate(k);
+    if (rate > best_rate) {
+      best = k;
+      best_rate = rate;
+    }
+  }
+  if (best == 0 && ++steps_at_zero_ >= kProbeInterval) {
+    steps_at_zero_ = 0;
+    // Probe with the best K > 0: it re-measures both the drafter and the pass size in question.
+    int64_t probe = 1;
+    for (int64_t k = 2; k <= max_drafts_; ++k) {
+      if (expected_rate(k) > expected_rate(probe)) probe = k;
+    }
+    return probe;
+  }
+  return best;
+}
+
+void DraftLengthController::record(int64_t drafts, int64_t accepted, double verify_seconds,
+                                   double mtp_seconds) {
+  const int64_t tokens = drafts + 1;
+  verify_[tokens] = running(verify_[tokens], verify_count_[tokens], verify_seconds);
+  ++verify_count_[tokens];
+  if (drafts == 0) return;
+  mtp_step_ = running(mtp_step_, mtp_count_, mtp_seconds / static_cast<double>(drafts));
+  ++mtp_count_;
+  // Drafts that had a chance: the accepted ones and the first rejected one (if any).
+  const int64_t chances = std::min(drafts, accepted + 1);
+  for (int64_t i = 0; i < chances; ++i) {
+    const double outcome = i < accepted ? 1.0 : 0.0;
+    alpha_ = running(alpha_, alpha_observations_, outcome);
+    ++alpha_observations_;
+  }
+}
+
+}  // namespace nextn

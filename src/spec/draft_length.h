@@ -1,0 +1,53 @@
+// --spec-tokens auto: choose the number of drafts K for each step to maximise expected tokens
+// per second (issue "Speed on the CPU"; the rule is written down in docs/PERFORMANCE.md).
+//
+//   expected tokens of a step with K drafts  E(K) = 1 + α + α² + … + α^K
+//   expected cost                            C(K) = verify(K + 1) + K · mtp_step
+//   choose                                   K* = argmax_{0 ≤ K ≤ K_max} E(K) / C(K)
+//
+// α is the running rate at which a draft is accepted given that the drafts before it were
+// (accepted tokens / drafts that had a chance, an exponential moving average); verify(n) is
+// the running mean time of a target pass over n tokens, and mtp_step the running mean time of
+// one MTP pass. Unmeasured verify(n) are extrapolated linearly from the measured ones; the
+// first sample of each size only stands until the second (cold caches). Every
+// `kProbeInterval` steps at K = 0 the controller drafts once anyway, with the best K > 0, so it
+// notices a drafter that starts to guess well; with a useless drafter that costs one cheap step
+// in 32.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace nextn {
+
+class DraftLengthController {
+ public:
+  static constexpr int64_t kMaxDrafts = 16;
+  static constexpr int64_t kProbeInterval = 32;
+
+  explicit DraftLengthController(int64_t max_drafts);
+
+  // K for the next step (≤ max_drafts).
+  int64_t choose();
+  // What the step did: K drafts, how many were accepted, and the measured times.
+  void record(int64_t drafts, int64_t accepted, double verify_seconds, double mtp_seconds);
+
+  double acceptance() const { return alpha_; }
+  // The model's current estimate of verify(n) (n = 1 .. max + 1), for tests and bench.
+  double verify_cost(int64_t tokens) const;
+  double mtp_cost() const { return mtp_step_; }
+  // E(K) / C(K) under the current estimates.
+  double expected_rate(int64_t drafts) const;
+
+ private:
+  int64_t max_drafts_;
+  double alpha_ = 0.5;  // optimistic start: try drafting before judging the drafter
+  int64_t alpha_observations_ = 0;
+  std::array<double, kMaxDrafts + 2> verify_{};  // mean seconds of a pass over n tokens; 0 = unmeasured
+  std::array<int64_t, kMaxDrafts + 2> verify_count_{};
+  double mtp_step_ = 0.0;
+  int64_t mtp_count_ = 0;
+  int64_t steps_at_zero_ = 0;
+};
+
+}  // namespace nextn

@@ -1,0 +1,112 @@
+// --spec-tokens auto: the draft-length rule on synthetic costs and acceptances (no timing).
+#include "spec/draft_length.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "spec/spec_fixture.h"
+
+namespace nextn {
+namespace {
+
+// A simulated machine: a pass over n tokens costs 1 + slope·(n − 1), an MTP step mtp; each
+// draft is accepted with probability alpha given the ones before it were.
+struct Simulation {
+  double slope = 0.1;
+  double mtp = 0.05;
+  double alpha = 0.0;
+
+  // Runs `steps` steps; returns the tokens per unit of time achieved and the last K chosen.
+  std::pair<double, int64_t> run(DraftLengthController& controller, int steps, uint32_t seed) const {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    double tokens = 0;
+    double time = 0;
+    int64_t k = 0;
+    for (int i = 0; i < steps; ++i) {
+      k = controller.choose();
+      int64_t accepted = 0;
+      while (accepted < k && uniform(rng) < alpha) ++accepted;
+      const double verify = 1.0 + slope * static_cast<double>(k);
+      const double drafting = mtp * static_cast<double>(k);
+      controller.record(k, accepted, verify, drafting);
+      tokens += static_cast<double>(accepted + 1);
+      time += verify + drafting;
+    }
+    return {tokens / time, k};
+  }
+};
+
+// The best fixed K for a simulation, by the same formula evaluated exactly.
+double best_fixed_rate(const Simulation& sim, int64_t max_k) {
+  double best = 0;
+  for (int64_t k = 0; k <= max_k; ++k) {
+    double expected = 0;
+    for (int64_t i = 0; i <= k; ++i) expected += std::pow(sim.alpha, static_cast<double>(i));
+    best = std::max(best, expected / (1.0 + sim.slope * static_cast<double>(k) + sim.mtp * static_cast<double>(k)));
+  }
+  return best;
+}
+
+TEST(DraftLength, AUselessDrafterCostsAtMostTheProbes) {
+  DraftLengthController controller(8);
+  const Simulation sim{.alpha = 0.0};
+  const auto [rate, last_k] = sim.run(controller, 2000, 1);
+  // K = 0 yields 1 token per unit of time; probes (K = 1 once per 32 steps) cost 15% of a
+  // step each: well within 5%.
+  EXPECT_GT(rate, 0.95);
+  EXPECT_EQ(last_k, 0);
+  EXPECT_LT(controller.acceptance(), 0.05);
+}
+
+TEST(DraftLength, AGoodDrafterGetsLongDrafts) {
+  DraftLengthController controller(8);
+  const Simulation sim{.alpha = 0.95};
+  const auto [rate, last_k] = sim.run(controller, 2000, 2);
+  EXPECT_GE(last_k, 6);
+  EXPECT_GT(rate, 0.95 * best_fixed_rate(sim, 8));
+}
+
+TEST(DraftLength, WithinFivePercentOfTheBestFixedK) {
+  for (double alpha : {0.3, 0.6, 0.8}) {
+    for (double slope : {0.02, 0.2}) {
+      DraftLengthController controller(8);
+      const Simulation sim{.slope = slope, .mtp = 0.05, .alpha = alpha};
+      const auto [rate, last_k] = sim.run(controller, 4000, 3);
+      EXPECT_GT(rate, 0.95 * best_fixed_rate(sim, 8)) << "alpha " << alpha << " slope " << slope;
+    }
+  }
+}
+
+TEST(DraftLength, ExtrapolatesUnmeasuredPassSizes) {
+  DraftLengthController controller(8);
+  controller.record(0, 0, 1.0, 0.0);  // one token: 1.0
+  controller.record(2, 1, 1.4, 0.1);  // three tokens: 1.4
+  EXPECT_DOUBLE_EQ(controller.verify_cost(1), 1.0);
+  EXPECT_NEAR(controller.verify_cost(2), 1.2, 1e-12);  // between the measured sizes
+  EXPECT_GT(controller.verify_cost(6), 1.4);            // beyond them: still growing
+}
+
+TEST(DraftLength, RejectsABadMaximum) {
+  EXPECT_THROW(DraftLengthController(0), Error);
+  EXPECT_THROW(DraftLengthController(DraftLengthController::kMaxDrafts + 1), Error);
+}
+
+// Adaptive K changes only how fast tokens come, never which tokens.
+TEST(DraftLength, AdaptiveGreedyOutputIsIdenticalToPlain) {
+  testing::SpecFixture f({.family = Family::kGlm4Moe, .vocab = 16, .predictable = true});
+  for (int64_t length : {1, 7, 30}) {
+    const auto prompt = testing::prompt_of_length(length, 16);
+    auto plain = f.decoder(0);
+    auto adaptive = f.decoder(8, {.adaptive = true});
+    const auto expected = plain.generate(prompt, {}, {.max_tokens = 40});
+    EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 40}), expected);
+    EXPECT_GT(adaptive.stats().drafts, 0);
+  }
+}
+
+}  // namespace
+}  // namespace nextn
