@@ -36,9 +36,9 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
   float* q = ctx.arena.take(T * heads * d);
   float* k = ctx.arena.take(T * kv_heads * d);
   float* v = ctx.arena.take(T * kv_heads * d);
-  matmul(w.q_proj, args.x, H, T, q, heads * d, ctx.pool);
-  matmul(w.k_proj, args.x, H, T, k, kv_heads * d, ctx.pool);
-  matmul(w.v_proj, args.x, H, T, v, kv_heads * d, ctx.pool);
+  project(ctx, w.q_proj, args.x, H, T, q, heads * d);
+  project(ctx, w.k_proj, args.x, H, T, k, kv_heads * d);
+  project(ctx, w.v_proj, args.x, H, T, v, kv_heads * d);
   float* cos = ctx.arena.take(ctx.rope.rotary_dim() / 2);
   float* sin = ctx.arena.take(ctx.rope.rotary_dim() / 2);
   for (int64_t t = 0; t < T; ++t) {
@@ -81,7 +81,7 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
       }
     }
   });
-  matmul(w.o_proj, o, heads * d, T, args.out, H, ctx.pool);
+  project(ctx, w.o_proj, o, heads * d, T, args.out, H);
 }
 
 }  // namespace nextn

@@ -33,16 +33,16 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
   if (w.q_a_proj) {
     const int64_t rank = w.q_a_proj->rows;
     float* q_a = ctx.arena.take(T * rank);
-    matmul(*w.q_a_proj, args.x, H, T, q_a, rank, ctx.pool);
+    project(ctx, *w.q_a_proj, args.x, H, T, q_a, rank);
     rms_norm(q_a, w.q_a_layernorm.data(), T, rank, rank, static_cast<float>(config.rms_norm_eps),
              q_a);
-    matmul(*w.q_b_proj, q_a, rank, T, q, heads * qk, ctx.pool);
+    project(ctx, *w.q_b_proj, q_a, rank, T, q, heads * qk);
   } else {
-    matmul(*w.q_proj, args.x, H, T, q, heads * qk, ctx.pool);
+    project(ctx, *w.q_proj, args.x, H, T, q, heads * qk);
   }
   // Compressed KV, normed and roped, straight into the cache rows.
   float* kv_a = ctx.arena.take(T * width);
-  matmul(w.kv_a_proj_with_mqa, args.x, H, T, kv_a, width, ctx.pool);
+  project(ctx, w.kv_a_proj_with_mqa, args.x, H, T, kv_a, width);
   float* cos = ctx.arena.take(rope_dim / 2);
   float* sin = ctx.arena.take(rope_dim / 2);
   for (int64_t t = 0; t < T; ++t) {
@@ -60,6 +60,9 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
   if (ctx.options.absorbed_mla) {
     // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: accumulate rows of W_UK_h scaled by q_nope.
     float* q_latent = ctx.arena.take_zeroed(T * heads * latent);
+    if (ctx.traffic != nullptr) {  // the W_UK rows decoded below (W_UV goes through project)
+      ctx.traffic->bytes += static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
+    }
     ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
       float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
       for (int64_t h = h_begin; h < h_end; ++h) {
@@ -91,15 +94,14 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
     // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul.
     for (int64_t h = 0; h < heads; ++h) {
       const WeightMatrix w_uv = w.kv_b_proj.row_slice(h * (nope + v_dim) + nope, v_dim);
-      matmul(w_uv, o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim,
-             ctx.pool);
+      project(ctx, w_uv, o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim);
     }
   } else {
     // Naive: expand k_nope and v of every cached position, per head.
     float* kv_full = ctx.arena.take(context * heads * (nope + v_dim));
     for (int64_t s = 0; s < context; ++s) {
-      matmul(w.kv_b_proj, args.kv->row(args.cache_layer, s), width, 1,
-             kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim), ctx.pool);
+      project(ctx, w.kv_b_proj, args.kv->row(args.cache_layer, s), width, 1,
+             kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim));
     }
     ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
       float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
@@ -122,7 +124,7 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
       }
     });
   }
-  matmul(w.o_proj, o, heads * v_dim, T, args.out, H, ctx.pool);
+  project(ctx, w.o_proj, o, heads * v_dim, T, args.out, H);
 }
 
 }  // namespace nextn

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/model_config.h"
+#include "kernels/weight_matrix.h"
 #include "core/arena.h"
 #include "core/thread_pool.h"
 #include "model/rope.h"
@@ -16,6 +17,14 @@ struct ForwardOptions {
   bool absorbed_mla = true;
 };
 
+// What a pass read from the weights: the figure decoding speed is bounded by (DESIGN
+// principle 7). Counted as the kernels are called, so it reflects the experts really chosen.
+struct WeightTraffic {
+  uint64_t bytes = 0;           // weight bytes read (FP8 scales included)
+  int64_t experts_run = 0;      // routed experts run, summed over MoE layers (each once)
+  int64_t moe_layers = 0;
+};
+
 struct ForwardContext {
   const ModelConfig& config;
   const Rope& rope;
@@ -23,6 +32,14 @@ struct ForwardContext {
   ThreadPool& pool;
   Arena& arena;
   ForwardOptions options;
+  WeightTraffic* traffic = nullptr;
 };
+
+// Bytes of a weight matrix as stored, scales included.
+uint64_t weight_bytes(const WeightMatrix& w);
+
+// y = x · wᵀ for `tokens` rows (kernels/kernels.h matmul), counting the weight bytes read.
+void project(const ForwardContext& ctx, const WeightMatrix& w, const float* x, int64_t x_stride,
+             int64_t tokens, float* y, int64_t y_stride);
 
 }  // namespace nextn

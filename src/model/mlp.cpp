@@ -13,10 +13,10 @@ void swiglu_mlp(const MlpWeights& w, const ForwardContext& ctx, const float* x, 
   const int64_t width = w.gate_proj.rows;
   float* gate = ctx.arena.take(tokens * width);
   float* up = ctx.arena.take(tokens * width);
-  matmul(w.gate_proj, x, H, tokens, gate, width, ctx.pool);
-  matmul(w.up_proj, x, H, tokens, up, width, ctx.pool);
+  project(ctx, w.gate_proj, x, H, tokens, gate, width);
+  project(ctx, w.up_proj, x, H, tokens, up, width);
   for (int64_t i = 0; i < tokens * width; ++i) gate[i] = silu(gate[i]) * up[i];
-  matmul(w.down_proj, gate, width, tokens, y, H, ctx.pool);
+  project(ctx, w.down_proj, gate, width, tokens, y, H);
 }
 
 void moe_mlp(const MoeWeights& w, const ForwardContext& ctx, const float* x, int64_t tokens,
@@ -28,7 +28,7 @@ void moe_mlp(const MoeWeights& w, const ForwardContext& ctx, const float* x, int
 
   // Route every row (router logits in fp32).
   float* logits = ctx.arena.take(tokens * E);
-  matmul(w.router, x, H, tokens, logits, E, ctx.pool);
+  project(ctx, w.router, x, H, tokens, logits, E);
   thread_local std::vector<int32_t> chosen;
   thread_local std::vector<float> chosen_weight;
   chosen.resize(static_cast<size_t>(tokens * k));
@@ -60,10 +60,12 @@ void moe_mlp(const MoeWeights& w, const ForwardContext& ctx, const float* x, int
   std::fill(y, y + tokens * H, 0.0f);
   float* gathered = ctx.arena.take(tokens * H);
   float* expert_out = ctx.arena.take(tokens * H);
+  if (ctx.traffic != nullptr) ++ctx.traffic->moe_layers;
   for (int64_t e = 0; e < E; ++e) {
     const int64_t begin = offsets[e];
     const int64_t n = offsets[e + 1] - begin;
     if (n == 0) continue;
+    if (ctx.traffic != nullptr) ++ctx.traffic->experts_run;
     for (int64_t i = 0; i < n; ++i) {
       const float* row = x + rows_by_expert[begin + i] * H;
       std::copy(row, row + H, gathered + i * H);

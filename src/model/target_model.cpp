@@ -40,9 +40,12 @@ void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* l
                            .softmax_scale = attention_softmax_scale(config_),
                            .pool = pool_,
                            .arena = arena_,
-                           .options = options_};
+                           .options = options_,
+                           .traffic = &traffic_};
+  traffic_ = WeightTraffic{};
   float* x = arena_.take(T * H);  // [T, H] residual stream
   for (int64_t t = 0; t < T; ++t) decode_row(weights_.embed_tokens, tokens[t], x + t * H);
+  traffic_.bytes += static_cast<uint64_t>(T * H) * dtype_size(weights_.embed_tokens.dtype);
   const int64_t start = kv.size();
   for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
     decoder_layer(weights_.layers[layer], ctx,
@@ -58,7 +61,7 @@ void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* l
   if (hidden != nullptr) std::copy(x, x + T * H, hidden);
   if (logits == nullptr) return;
   const int64_t first = last_row_logits ? T - 1 : 0;
-  matmul(weights_.lm_head, x + first * H, H, T - first, logits, config_.vocab_size, pool_);
+  project(ctx, weights_.lm_head, x + first * H, H, T - first, logits, config_.vocab_size);
 }
 
 }  // namespace nextn

@@ -30,6 +30,8 @@ class TargetModel {
                bool last_row_logits = false);
 
   const ModelConfig& config() const { return config_; }
+  // What the last forward read from the weights.
+  const WeightTraffic& last_traffic() const { return traffic_; }
 
  private:
   const ModelConfig& config_;
@@ -38,6 +40,7 @@ class TargetModel {
   Rope rope_;
   ForwardOptions options_;
   Arena arena_;
+  WeightTraffic traffic_;
 };
 
 }  // namespace nextn

@@ -46,7 +46,9 @@ void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
                            .softmax_scale = attention_softmax_scale(config_),
                            .pool = pool_,
                            .arena = arena_,
-                           .options = forward_options_};
+                           .options = forward_options_,
+                           .traffic = &traffic_};
+  traffic_ = WeightTraffic{};
   const int64_t start = kv.size();
   // [enorm(e) ; hnorm(h)] per row: embedding first (columns 0..H−1 of eh_proj).
   float* joined = arena_.take(T * 2 * H);
@@ -61,7 +63,7 @@ void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
     rms_norm(hidden + t * H, w.hnorm.data(), 1, H, H, eps, e + H);
   }
   float* x = arena_.take(T * H);
-  matmul(w.eh_proj, joined, 2 * H, T, x, H, pool_);
+  project(ctx, w.eh_proj, joined, 2 * H, T, x, H);
   decoder_layer(w.block, ctx,
                 {.hidden = x,
                  .tokens = T,
@@ -78,7 +80,7 @@ void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
   }
   if (logits == nullptr) return;
   const int64_t first = last_row_logits ? T - 1 : 0;
-  matmul(w.head, normed + first * H, H, T - first, logits, config_.vocab_size, pool_);
+  project(ctx, w.head, normed + first * H, H, T - first, logits, config_.vocab_size);
 }
 
 }  // namespace nextn

@@ -36,6 +36,8 @@ class MtpModel {
   int64_t layers() const { return config_.num_nextn_predict_layers; }
   // One cache per MTP layer: each layer has its own rows.
   KvCache make_cache(int64_t capacity) const;
+  // What the last forward read from the weights.
+  const WeightTraffic& last_traffic() const { return traffic_; }
 
   // Runs MTP layer k over T rows at positions position .. position + T − 1 with hidden
   // [T, H] and tokens [T], appending them to kv (that layer's cache). logits [T, V] (or the
@@ -52,6 +54,7 @@ class MtpModel {
   MtpOptions options_;
   ForwardOptions forward_options_;
   Arena arena_;
+  WeightTraffic traffic_;
 };
 
 }  // namespace nextn
