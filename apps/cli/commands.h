@@ -14,5 +14,6 @@ Action add_inspect_command(CLI::App& app);
 Action add_make_tiny_command(CLI::App& app);
 Action add_logits_command(CLI::App& app);
 Action add_generate_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
 
 }  // namespace nextn::cli

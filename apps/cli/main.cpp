@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   actions["make-tiny"] = nextn::cli::add_make_tiny_command(app);
   actions["logits"] = nextn::cli::add_logits_command(app);
   actions["generate"] = nextn::cli::add_generate_command(app);
+  actions["bench"] = nextn::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

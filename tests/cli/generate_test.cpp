@@ -98,3 +98,29 @@ TEST(GenerateWithoutMtp, AutoFallsBackToPlainDecodingAndAFixedKIsAnError) {
 
 }  // namespace
 }  // namespace nextn
+
+namespace nextn {
+namespace {
+
+TEST(BenchCommand, ReportsEveryFigureAgainstTheMeasuredBandwidth) {
+  testing::ScratchDir dir;
+  ASSERT_EQ(testing::run_nextn("make-tiny --out " + dir.path().string()).exit_code, 0);
+  const auto result = testing::run_nextn("bench --json --model " + dir.path().string() +
+                                         " --prompt 16 --decode 4 --repeats 2 --max-verify 3");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto out = nlohmann::json::parse(result.output);
+  EXPECT_GT(out["memory_bandwidth_gb_per_s"].get<double>(), 0.1);
+  EXPECT_GT(out["prefill"]["tokens_per_second"].get<double>(), 0.0);
+  EXPECT_GT(out["decode"]["weight_bytes_per_token"].get<double>(), 0.0);
+  EXPECT_GT(out["decode"]["fraction_of_bandwidth"].get<double>(), 0.0);
+  ASSERT_EQ(out["verify"].size(), 3u);
+  // More tokens in a verify pass can only touch as many or more distinct experts and bytes.
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_GE(out["verify"][i]["distinct_experts"], out["verify"][i - 1]["distinct_experts"]);
+    EXPECT_GE(out["verify"][i]["weight_bytes"], out["verify"][i - 1]["weight_bytes"]);
+  }
+  EXPECT_GT(out["mtp_step"]["weight_bytes"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace nextn
