@@ -8,7 +8,10 @@ set -euo pipefail
 seconds="${1:-30}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${root}/build-fuzz"
-targets=(safetensors_header_fuzz safetensors_index_fuzz)
+# Every fuzz/<name>_fuzz.cpp is a target, with seeds in fuzz/corpus/<name>_fuzz/ and, when
+# present, a dictionary in fuzz/<name>.dict (else fuzz/<first word of name>.dict).
+targets=()
+for source in "${root}"/fuzz/*_fuzz.cpp; do targets+=("$(basename "${source}" .cpp)"); done
 
 clang_cxx="$(command -v clang++ || command -v clang++-14 || true)"
 clang_c="$(command -v clang || command -v clang-14 || true)"
@@ -26,10 +29,14 @@ for target in "${targets[@]}"; do
   # The checked-in seeds stay read-only; new inputs the fuzzer finds go to a scratch corpus.
   work="${build}/corpus/${target}"
   findings="${build}/findings/${target}"
-  mkdir -p "${work}" "${findings}"
+  mkdir -p "${work}" "${findings}" "${root}/fuzz/corpus/${target}"
+  dict_args=()
+  for dict in "${root}/fuzz/${target%_fuzz}.dict" "${root}/fuzz/${target%%_*}.dict"; do
+    if [[ -f "${dict}" ]]; then dict_args=(-dict="${dict}"); break; fi
+  done
   echo "== ${target}: ${seconds}s"
   if ! "${build}/fuzz/${target}" "${work}" "${root}/fuzz/corpus/${target}" \
-      -dict="${root}/fuzz/safetensors.dict" -max_total_time="${seconds}" \
+      "${dict_args[@]}" -max_total_time="${seconds}" \
       -artifact_prefix="${findings}/" -print_final_stats=1; then
     echo "fuzz.sh: ${target} reported a finding; see ${findings}/" >&2
     status=1
