@@ -2,6 +2,9 @@
 // tools/goldens/make_tokenizer_goldens.mjs with @huggingface/tokenizers).
 #include <gtest/gtest.h>
 
+#include <random>
+#include <thread>
+
 #include "tokenizer/utf8.h"
 #include "tokenizer_test_support.h"
 
@@ -112,6 +115,40 @@ TEST_F(DeepseekV3Golden, StreamingEqualsWholeDecode) {
     check(c["ids"], false, c["ids"].dump());
     check(c["ids"], true, c["ids"].dump());
   }
+}
+
+TEST_F(DeepseekV3Golden, StreamingRandomIdsEqualsWholeDecode) {
+  std::mt19937 rng(77);
+  const auto vocab = static_cast<uint32_t>(tokenizer_->vocab_size());
+  for (int k = 0; k < 500; ++k) {
+    std::vector<int32_t> ids(1 + rng() % 64);
+    // Byte tokens (ids below ~300 are single bytes and short pieces) split characters often.
+    for (int32_t& id : ids) id = static_cast<int32_t>(rng() % 2 ? rng() % 300 : rng() % vocab);
+    for (const bool skip : {false, true}) {
+      StreamingDecoder stream(*tokenizer_, skip);
+      std::string joined;
+      for (const int32_t id : ids) joined += stream.push(id);
+      joined += stream.flush();
+      ASSERT_EQ(joined, tokenizer_->decode(ids, skip)) << ::testing::PrintToString(ids);
+    }
+  }
+}
+
+TEST_F(DeepseekV3Golden, ConcurrentEncodesAgree) {
+  // Four threads share one Tokenizer (and its cache); each must see the single-thread ids.
+  const auto& cases = (*goldens_)["cases"];
+  std::vector<std::thread> threads;
+  std::vector<size_t> mismatches(4, 0);
+  for (size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < cases.size(); i += 1 + t) {
+        const std::vector<int32_t> expected = cases[i]["ids"];
+        if (tokenizer_->encode(input_of(cases[i])) != expected) ++mismatches[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<size_t>(4, 0));
 }
 
 TEST_F(DeepseekV3Golden, AddSpecialTokensPrependsBos) {
