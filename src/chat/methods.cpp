@@ -206,12 +206,18 @@ Value range_fn(Evaluator& ev, CallArgs& args) {
     stop = int_arg(a[1], 0, "range", "stop", args.offset);
   }
   if (step == 0) fail_at(args.offset, "range: step must not be zero");
+  // Count first (in unsigned arithmetic, which cannot overflow here), so a huge range fails
+  // before allocating.
+  const bool up = step > 0;
+  const uint64_t span = up ? (stop > start ? static_cast<uint64_t>(stop) - static_cast<uint64_t>(start) : 0)
+                           : (start > stop ? static_cast<uint64_t>(start) - static_cast<uint64_t>(stop) : 0);
+  const uint64_t magnitude = up ? static_cast<uint64_t>(step) : static_cast<uint64_t>(-(step + 1)) + 1;
+  const uint64_t n = span == 0 ? 0 : (span - 1) / magnitude + 1;
+  ev.charge(n, args.offset);
+  ev.check_size(n * sizeof(Value), args.offset);
   std::vector<Value> out;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
-    ev.charge(1, args.offset);  // a huge range runs out of budget instead of memory
-    out.emplace_back(i);
-    if (__builtin_add_overflow(i, step, &i)) break;
-  }
+  out.reserve(n);
+  for (uint64_t k = 0; k < n; ++k) out.emplace_back(start + static_cast<int64_t>(k) * step);
   return Value::array(std::move(out), args.offset);
 }
 

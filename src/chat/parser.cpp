@@ -128,14 +128,14 @@ class Parser {
   }
 
   // Statements up to the next `{% name %}` with name in `ends` (not consumed).
+  // `closer` is the tag that ends the whole statement, named in the error when it is missing.
   Block parse_block(std::initializer_list<std::string_view> ends, std::string_view opener,
-                    Offset opener_at) {
+                    std::string_view closer, Offset opener_at) {
     Nesting nesting(*this);
     Block block;
     while (!at_statement(ends)) {
       if (pos_ >= tokens_.size()) {
-        fail_at(opener_at, "'{{% {} %}}' is never closed (expected '{{% {} %}}')", opener,
-                *ends.begin());
+        fail_at(opener_at, "'{{% {} %}}' is never closed (expected '{{% {} %}}')", opener, closer);
       }
       if (StmtPtr s = parse_any()) block.push_back(std::move(s));
     }
@@ -194,7 +194,7 @@ class Parser {
     expect(T::kCloseStatement, "'=' or '%}'");
     auto s = stmt(Stmt::Kind::kSetBlock, at_open);
     s->target = std::move(target);
-    s->body = parse_block({"endset"}, "set", at_open);
+    s->body = parse_block({"endset"}, "set", "endset", at_open);
     expect_end("endset");
     return s;
   }
@@ -216,7 +216,7 @@ class Parser {
     auto s = stmt(Stmt::Kind::kIf, at_open);
     s->expr = parse_expression();
     expect(T::kCloseStatement, "'%}'");
-    s->body = parse_block({"elif", "else", "endif"}, "if", at_open);
+    s->body = parse_block({"elif", "else", "endif"}, "if", "endif", at_open);
     if (at_statement({"elif"})) {
       const Offset elif_at = here();
       pos_ += 2;
@@ -224,7 +224,7 @@ class Parser {
     } else if (at_statement({"else"})) {
       pos_ += 2;
       expect(T::kCloseStatement, "'%}'");
-      s->orelse = parse_block({"endif"}, "if", at_open);
+      s->orelse = parse_block({"endif"}, "if", "endif", at_open);
     }
     return s;
   }
@@ -247,12 +247,12 @@ class Parser {
     }
     expect(T::kCloseStatement, "'%}'");
     ++loop_depth_;
-    s->body = parse_block({"endfor", "else"}, "for", at_open);
+    s->body = parse_block({"endfor", "else"}, "for", "endfor", at_open);
     --loop_depth_;
     if (at_statement({"else"})) {
       pos_ += 2;
       expect(T::kCloseStatement, "'%}'");
-      s->orelse = parse_block({"endfor"}, "for", at_open);
+      s->orelse = parse_block({"endfor"}, "for", "endfor", at_open);
     }
     expect_end("endfor");
     return s;
@@ -285,7 +285,7 @@ class Parser {
     expect(T::kCloseStatement, "'%}'");
     // A macro body is its own function: break/continue cannot reach a loop around it.
     const int saved_loops = std::exchange(loop_depth_, 0);
-    s->body = parse_block({"endmacro"}, "macro", at_open);
+    s->body = parse_block({"endmacro"}, "macro", "endmacro", at_open);
     loop_depth_ = saved_loops;
     expect_end("endmacro");
     return s;
@@ -298,7 +298,7 @@ class Parser {
     if (!is_known_filter(s->name)) fail_at(name_at, "unknown filter '{}'", s->name);
     if (at(T::kOpenParen)) s->args = parse_call_args();
     expect(T::kCloseStatement, "'%}'");
-    s->body = parse_block({"endfilter"}, "filter", at_open);
+    s->body = parse_block({"endfilter"}, "filter", "endfilter", at_open);
     expect_end("endfilter");
     return s;
   }
