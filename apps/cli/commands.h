@@ -15,5 +15,7 @@ Action add_make_tiny_command(CLI::App& app);
 Action add_logits_command(CLI::App& app);
 Action add_generate_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
+Action add_tokenize_command(CLI::App& app);
+Action add_chat_command(CLI::App& app);
 
 }  // namespace nextn::cli

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   actions["logits"] = nextn::cli::add_logits_command(app);
   actions["generate"] = nextn::cli::add_generate_command(app);
   actions["bench"] = nextn::cli::add_bench_command(app);
+  actions["tokenize"] = nextn::cli::add_tokenize_command(app);
+  actions["chat"] = nextn::cli::add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -67,6 +67,9 @@ Action add_make_tiny_command(CLI::App& app) {
                 "Add tensors the loader must skip (inv_freq, orphan bias/scale, kv_scale)");
   cmd->add_flag("--predictable", o.predictable,
                 "Near-bigram target whose MTP layer drafts well (for tests of acceptance)");
+  cmd->add_flag("--tokenizer", o.tokenizer,
+                "Also write a byte-level BPE tokenizer.json + tokenizer_config.json with a chat "
+                "template (needs --vocab >= 260 for deepseek-v3, 262 for glm4-moe)");
   cmd->add_option("--seed", o.seed, "Random seed");
   cmd->add_option("--from-config", args->from_config,
                   "Write only config.json + index for this real config.json (no weights)");

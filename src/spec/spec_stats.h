@@ -26,6 +26,26 @@ struct SpecStats {
   double mtp_seconds = 0.0;     // prompt rows included
   double verify_seconds = 0.0;  // sampling and verification
 
+  // Adds another run's counts and times (a conversation's totals over its replies).
+  void add(const SpecStats& other) {
+    drafts += other.drafts;
+    draft_tokens += other.draft_tokens;
+    accepted_tokens += other.accepted_tokens;
+    if (accepted_at.size() < other.accepted_at.size()) accepted_at.resize(other.accepted_at.size());
+    for (size_t i = 0; i < other.accepted_at.size(); ++i) accepted_at[i] += other.accepted_at[i];
+    prompt_tokens += other.prompt_tokens;
+    generated_tokens += other.generated_tokens;
+    target_forwards += other.target_forwards;
+    target_rows += other.target_rows;
+    mtp_forwards += other.mtp_forwards;
+    mtp_rows += other.mtp_rows;
+    prefill_seconds += other.prefill_seconds;
+    decode_seconds += other.decode_seconds;
+    target_seconds += other.target_seconds;
+    mtp_seconds += other.mtp_seconds;
+    verify_seconds += other.verify_seconds;
+  }
+
   double acceptance_rate() const {
     return draft_tokens == 0 ? 0.0
                              : static_cast<double>(accepted_tokens) / static_cast<double>(draft_tokens);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/generation_config.h"
+#include "tiny/tiny_tokenizer.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
@@ -303,6 +304,7 @@ void write_tiny_checkpoint(const std::filesystem::path& dir, const TinyOptions& 
                               .temperature = 0.6,
                               .top_p = 0.95};
   write_text(dir / "generation_config.json", generation_config_to_json(generation));
+  if (options.tokenizer) write_tiny_tokenizer(dir, options.family, config.vocab_size);
 
   const std::vector<TensorSpec> stored = stored_tensors(config, options.mtp_copies);
   // Values per weight name, so a scale is derived from its own weight and MTP copies equal the

@@ -41,6 +41,9 @@ struct TinyOptions {
   // model (logits ≈ lm_head(norm(embed(t)))), and the MTP layer is built to compute that same
   // bigram of its input token (eh_proj ≈ [I | 0], enorm = 1, shared_head.norm = model.norm).
   bool predictable = false;
+  // Also write a byte-level BPE tokenizer.json and tokenizer_config.json with a chat template
+  // (tiny/tiny_tokenizer.h); needs vocab >= the specials + 256.
+  bool tokenizer = false;
   uint64_t seed = 0;
 };
 
