@@ -15,7 +15,7 @@ Evaluator::DepthGuard::DepthGuard(Evaluator& e, Offset offset) : e_(e) {
 }
 
 void Evaluator::charge(uint64_t steps, Offset offset) {
-  steps_ += steps;
+  steps_ = steps > UINT64_MAX - steps_ ? UINT64_MAX : steps_ + steps;
   if (steps_ > limits_.max_steps) {
     fail_at(offset, "rendering took more than {} steps (a loop that does not end?)",
             limits_.max_steps);

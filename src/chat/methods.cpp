@@ -214,7 +214,7 @@ Value range_fn(Evaluator& ev, CallArgs& args) {
   const uint64_t magnitude = up ? static_cast<uint64_t>(step) : static_cast<uint64_t>(-(step + 1)) + 1;
   const uint64_t n = span == 0 ? 0 : (span - 1) / magnitude + 1;
   ev.charge(n, args.offset);
-  ev.check_size(n * sizeof(Value), args.offset);
+  ev.check_size(n > SIZE_MAX / sizeof(Value) ? SIZE_MAX : n * sizeof(Value), args.offset);
   std::vector<Value> out;
   out.reserve(n);
   for (uint64_t k = 0; k < n; ++k) out.emplace_back(start + static_cast<int64_t>(k) * step);

@@ -29,42 +29,14 @@ namespace nextn::chat {
 
 class Value;
 class Evaluator;
+class Object;
+struct Namespace;
+struct Callable;
+struct CallArgs;
 
 // Values nested deeper than this are rejected, so that printing, comparing and freeing them
 // stays well inside the stack.
 inline constexpr uint32_t kMaxValueDepth = 512;
-
-class Object {
- public:
-  const Value* find(std::string_view key) const;
-  // Replaces the value of an existing key in place (insertion order is kept, as in Python).
-  void set(std::string key, Value value);
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
-
- private:
-  std::vector<std::pair<std::string, Value>> entries_;
-  // Built once a dict is large enough for linear search to matter.
-  std::unordered_map<std::string, size_t> index_;
-};
-
-struct CallArgs {
-  std::vector<Value> positional;
-  std::vector<std::pair<std::string, Value>> keyword;
-  Offset offset = 0;  // of the call, for errors
-
-  const Value* keyword_arg(std::string_view name) const;
-};
-
-struct Callable {
-  std::string name;  // for errors: "macro 'visible_text'", "namespace", "string.split"
-  std::function<Value(Evaluator&, CallArgs&)> fn;
-};
-
-struct Namespace {
-  Object attributes;
-};
 
 struct NoneTag {};
 
@@ -105,10 +77,10 @@ class Value {
   double as_float() const { return std::get<double>(v_); }
   double as_number() const { return is_int() ? static_cast<double>(as_int()) : as_float(); }
   const std::string& as_string() const { return std::get<std::string>(v_); }
-  const std::vector<Value>& as_array() const { return std::get<kArrayIndex>(v_)->items; }
-  const Object& as_object() const { return *std::get<kObjectIndex>(v_); }
-  Namespace& as_namespace() const { return *std::get<std::shared_ptr<Namespace>>(v_); }
-  const Callable& as_callable() const { return *std::get<std::shared_ptr<const Callable>>(v_); }
+  const std::vector<Value>& as_array() const;
+  const Object& as_object() const;
+  Namespace& as_namespace() const;
+  const Callable& as_callable() const;
 
   // Nesting depth (1 for scalars) and whether a namespace or callable is inside: a namespace
   // attribute may not hold one, so that values never form a reference cycle.
@@ -123,15 +95,8 @@ class Value {
   std::string_view type_name() const;
 
  private:
-  struct ArrayData {
-    std::vector<Value> items;
-    uint32_t depth;
-    bool holds_reference;
-  };
-  struct ObjectData : Object {
-    uint32_t depth = 1;
-    bool holds_reference = false;
-  };
+  struct ArrayData;
+  struct ObjectData;
   static constexpr size_t kArrayIndex = 6;
   static constexpr size_t kObjectIndex = 7;
   explicit Value(NoneTag n) : v_(n) {}
@@ -141,6 +106,55 @@ class Value {
                std::shared_ptr<Namespace>, std::shared_ptr<const Callable>>
       v_;
 };
+
+class Object {
+ public:
+  const Value* find(std::string_view key) const;
+  // Replaces the value of an existing key in place (insertion order is kept, as in Python).
+  void set(std::string key, Value value);
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, Value>> entries_;
+  // Built once a dict is large enough for linear search to matter.
+  std::unordered_map<std::string, size_t> index_;
+};
+
+struct CallArgs {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> keyword;
+  Offset offset = 0;  // of the call, for errors
+
+  const Value* keyword_arg(std::string_view name) const;
+};
+
+struct Callable {
+  std::string name;  // for errors: "macro 'visible_text'", "namespace", "string.split"
+  std::function<Value(Evaluator&, CallArgs&)> fn;
+};
+
+struct Namespace {
+  Object attributes;
+};
+
+struct Value::ArrayData {
+  std::vector<Value> items;
+  uint32_t depth;
+  bool holds_reference;
+};
+struct Value::ObjectData : Object {
+  uint32_t depth = 1;
+  bool holds_reference = false;
+};
+
+inline const std::vector<Value>& Value::as_array() const { return std::get<kArrayIndex>(v_)->items; }
+inline const Object& Value::as_object() const { return *std::get<kObjectIndex>(v_); }
+inline Namespace& Value::as_namespace() const { return *std::get<std::shared_ptr<Namespace>>(v_); }
+inline const Callable& Value::as_callable() const {
+  return *std::get<std::shared_ptr<const Callable>>(v_);
+}
 
 // Deep equality as in Python: numbers (and booleans) compare by value across int and float,
 // lists element-wise, dicts by key set and values; none == none; undefined == undefined.
