@@ -50,6 +50,25 @@ void install_sigint_handler() {
   sigaction(SIGINT, &action, nullptr);
 }
 
+// The reply as the terminal shows it: control bytes other than newline and tab in caret
+// notation (as `cat -v`), so that a model's stray ESC cannot drive the terminal. The
+// conversation keeps the reply as generated.
+void show(std::string_view piece) {
+  std::string out;
+  out.reserve(piece.size());
+  for (char c : piece) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f) {
+      out += '^';
+      out += static_cast<char>(byte ^ 0x40);
+    } else {
+      out += c;
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+}
+
 constexpr const char* kHelp =
     "  /stats   acceptance statistics of the last reply and of the whole chat\n"
     "  /reset   start a new conversation\n"
@@ -150,11 +169,7 @@ class ChatSession {
     if (!args_.ignore_eos) limits.eos_ids = text_.stop_token_ids();
     TextRequest request{.prompt = prompt, .sampling = sampling_, .limits = limits,
                         .interrupt = &g_interrupt};
-    const TextResult result =
-        generate_text(decoder_, text_.tokenizer(), request, [](std::string_view piece) {
-          std::fwrite(piece.data(), 1, piece.size(), stdout);
-          std::fflush(stdout);
-        });
+    const TextResult result = generate_text(decoder_, text_.tokenizer(), request, show);
     if (result.finish == FinishReason::kInterrupt) std::printf(" [stopped]");
     std::printf("\n");
     std::fflush(stdout);
