@@ -1,0 +1,44 @@
+"""Compares model.Model (float32 torch, this directory) with the float64 reference
+(tests/reference/run_reference.py output) on an exported checkpoint.
+
+  /usr/bin/python3 tests/reference/run_reference.py --model DIR --tokens 1,2,3 --out-dir REF
+  /usr/bin/python3 tools/train/check_reference.py DIR 1,2,3 REF
+Prints the max relative error (max |a-b| / max |b|) of the target and MTP-0 logits.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_io  # noqa: E402
+from model import Model  # noqa: E402
+
+
+def load_model(directory):
+    cfg, tensors = hf_io.load_checkpoint(directory)
+    m = Model(cfg)
+    m.load_state_dict(hf_io.module_state(cfg, tensors, m))
+    m.eval()
+    return m
+
+
+def main():
+    directory, toks, ref = sys.argv[1], sys.argv[2], sys.argv[3]
+    tokens = torch.tensor([[int(t) for t in toks.split(",")]])
+    m = load_model(directory)
+    with torch.no_grad():
+        logits, mtp = m(tokens)
+    ok = True
+    for name, ours in (("target_logits", logits[0]), ("mtp_logits_0", mtp[0][0])):
+        r = np.load(os.path.join(ref, name + ".npy"))
+        err = np.abs(ours.numpy() - r).max() / np.abs(r).max()
+        same = (ours.numpy().argmax(-1) == r.argmax(-1)).all()
+        print("%-14s max rel err %.2e  argmax equal %s" % (name, err, same))
+        ok &= err < 1e-4 and same
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
