@@ -28,7 +28,7 @@ Value f_tojson(Evaluator& ev, const Value& v, CallArgs& args) {
   options.ensure_ascii = bool_arg(a[0], false, "tojson", "ensure_ascii", args.offset);
   options.indent = static_cast<int>(
       std::clamp<int64_t>(int_arg(a[1], -1, "tojson", "indent", args.offset), -1, 64));
-  if (options.indent >= 0) options.item_separator = ",";  // json.dumps with an indent
+  if (options.indent >= 0) options.item_separator.assign(1, ',');  // json.dumps with an indent
   if (!a[2].is_undefined() && !a[2].is_none()) {
     if (!a[2].is_array() || a[2].as_array().size() != 2 || !a[2].as_array()[0].is_string() ||
         !a[2].as_array()[1].is_string()) {
