@@ -11,6 +11,7 @@ namespace nextn {
 namespace {
 
 constexpr int64_t kMaxId = std::numeric_limits<int32_t>::max() - 1;
+constexpr int64_t kSparseIdSlack = 65536;
 
 // A merge "a b" string (the older format) or an ["a", "b"] pair.
 std::pair<std::string, std::string> parse_merge(const tokenizer_json::Field& f) {
@@ -70,6 +71,12 @@ BpeModel BpeModel::from_json(const tokenizer_json::Field& field) {
     const auto id = static_cast<int32_t>(entry.as_int(0, kMaxId));
     m.vocab_.emplace(token, id);
     max_id = std::max<int64_t>(max_id, id);
+  }
+  // Ids index a dense table; real vocabularies are dense, and a sparse one would cost memory in
+  // proportion to its largest id (2^31 strings for a hostile file).
+  const auto entries = static_cast<int64_t>(m.vocab_.size());
+  if (max_id >= 2 * entries + kSparseIdSlack) {
+    vocab.fail(fmt::format("ids are too sparse: the largest is {} for {} entries", max_id, entries));
   }
   m.id_to_token_.resize(static_cast<size_t>(max_id + 1));
   m.has_id_.resize(static_cast<size_t>(max_id + 1));

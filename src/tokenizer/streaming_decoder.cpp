@@ -11,7 +11,7 @@
 namespace nextn {
 
 StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens)
-    : impl_(tokenizer.impl_.get()), skip_special_tokens_(skip_special_tokens) {}
+    : impl_(tokenizer.impl_), skip_special_tokens_(skip_special_tokens) {}
 
 std::string StreamingDecoder::push(int32_t id) {
   const size_t before = pending_.size();

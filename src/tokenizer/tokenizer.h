@@ -90,8 +90,8 @@ class Tokenizer {
 // Decodes ids one at a time (generation): push() returns the text that is now complete and never
 // half a UTF-8 character; bytes that can no longer become valid come out as U+FFFD at once.
 // flush() returns what is left at the end (U+FFFD for an unfinished sequence). The pieces joined
-// equal tokenizer.decode(all ids, skip_special_tokens). Not thread-safe (one per stream); the
-// Tokenizer it was made from must outlive it.
+// equal tokenizer.decode(all ids, skip_special_tokens). Not thread-safe (one per stream); it
+// shares the Tokenizer's tables, so it may outlive the Tokenizer object it was made from.
 class StreamingDecoder {
  public:
   explicit StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = false);
@@ -100,7 +100,7 @@ class StreamingDecoder {
   std::string flush();
 
  private:
-  const Tokenizer::Impl* impl_;
+  std::shared_ptr<const Tokenizer::Impl> impl_;
   bool skip_special_tokens_;
   bool first_ = true;    // no separator before the first token (tokenizers without a decoder)
   std::string pending_;  // bytes of an unfinished UTF-8 sequence

@@ -119,6 +119,9 @@ TEST(TokenizerErrors, DuplicateAndOutOfRangeIds) {
   j = valid();
   j["added_tokens"] = {{{"id", 4294967296LL}, {"content", "<x>"}}};
   EXPECT_MESSAGE(error_of(j), "field 'added_tokens[0].id': 4294967296 is out of range");
+  j = valid();
+  j["model"]["vocab"]["far"] = 2000000000;
+  EXPECT_MESSAGE(error_of(j), "field 'model.vocab': ids are too sparse: the largest is 2000000000");
 }
 
 TEST(TokenizerErrors, UnsupportedModelOptions) {
