@@ -318,6 +318,7 @@ Value Evaluator::eval(const Expr& e) {
       if (e.op == BinaryOp::kAnd) return left.truthy() ? eval(*e.index) : left;
       if (e.op == BinaryOp::kOr) return left.truthy() ? left : eval(*e.index);
       const Value right = eval(*e.index);
+      charge(work_of(left) + work_of(right), e.offset);
       return binary_op(*this, e.op, left, right, e.offset);
     }
     case K::kConditional:
@@ -337,6 +338,7 @@ Value Evaluator::eval_member(const Value& object, const Value& key, const Expr& 
     return object.is_object() ? builtin_member(object, key.as_string()) : Value();
   }
   if (object.is_array() || object.is_string()) {
+    if (object.is_string()) charge(work_of(object), e.offset);  // indexing walks the UTF-8
     if (key.is_int()) {
       // Negative indexes count from the end, as in Python; out of range is undefined.
       if (object.is_array()) {
@@ -378,6 +380,7 @@ Value Evaluator::eval_slice(const Expr& e) {
     bounds[k] = v.as_int();
     given[k] = true;
   }
+  charge(work_of(object), e.offset);
   const int64_t step = bounds[2];
   if (step == 0) fail_at(e.offset, "slice step cannot be zero");
   std::vector<size_t> starts;
@@ -419,6 +422,7 @@ Value Evaluator::eval_call(const Expr& e) {
   if (target.kind == Expr::Kind::kAttribute && !target.index_literal) {
     // A method call: evaluate the receiver here so an unknown method can be named with it.
     const Value receiver = eval(*target.object);
+    charge(work_of(receiver), target.offset);
     const Value method = eval_member(receiver, Value(target.name), target);
     if (!method.is_callable()) {
       if (method.is_undefined()) {

@@ -367,6 +367,7 @@ bool is_known_filter(std::string_view name) {
 }
 
 Value apply_filter(Evaluator& ev, std::string_view name, const Value& operand, CallArgs& args) {
+  ev.charge(work_of(operand), args.offset);
   for (const NamedFilter& f : kFilters) {
     if (f.name == name) return f.fn(ev, operand, args);
   }

@@ -177,6 +177,15 @@ bool equal(const Value& a, const Value& b) {
   }
 }
 
+uint64_t work_of(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kString: return v.as_string().size() / 64 + 1;
+    case Value::Kind::kArray: return v.as_array().size() + 1;
+    case Value::Kind::kObject: return v.as_object().size() + 1;
+    default: return 1;
+  }
+}
+
 namespace {
 
 Value from_json_at(const nlohmann::ordered_json& json, uint32_t depth) {

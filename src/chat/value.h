@@ -160,6 +160,10 @@ inline const Callable& Value::as_callable() const {
 // lists element-wise, dicts by key set and values; none == none; undefined == undefined.
 bool equal(const Value& a, const Value& b);
 
+// Rough cost of an operation that walks v (a string's bytes / 64, a list's or dict's size), so
+// that the step budget also bounds loops over expensive operations on large values.
+uint64_t work_of(const Value& v);
+
 // JSON null -> none, objects keep their key order; throws TemplateError past kMaxValueDepth.
 Value from_json(const nlohmann::ordered_json& json);
 
