@@ -38,15 +38,23 @@ std::string small_tokenizer_json(std::string_view pattern) {
   int id = 0;
   for (int b = 0; b < 256; ++b) vocab[spell(std::string(1, static_cast<char>(b)))] = id++;
   nlohmann::json merges = nlohmann::json::array();
-  for (const auto& [a, b] : {std::pair<std::string, std::string>{"t", "h"}, {"th", "e"}, {" ", "the"},
-                             {"i", "n"}, {"\xE4", "\xBD"}, {"\xE4\xBD", "\xA0"}, {"1", "2"},
-                             {"\xF0", "\x9F"}, {"\n", "\n"}, {" ", " "}}) {
+  for (const auto& [a, b] : {std::pair<std::string, std::string>{"t", "h"},
+                             {"th", "e"},
+                             {" ", "the"},
+                             {"i", "n"},
+                             {"\xE4", "\xBD"},
+                             {"\xE4\xBD", "\xA0"},
+                             {"1", "2"},
+                             {"\xF0", "\x9F"},
+                             {"\n", "\n"},
+                             {" ", " "}}) {
     merges.push_back({spell(a), spell(b)});
     if (!vocab.contains(spell(a + b))) vocab[spell(a + b)] = id++;
   }
   nlohmann::json added = nlohmann::json::array();
   const auto add = [&](const char* content, bool special, nlohmann::json extra) {
-    nlohmann::json t = {{"id", id++}, {"content", content}, {"special", special}, {"normalized", false}};
+    nlohmann::json t = {
+        {"id", id++}, {"content", content}, {"special", special}, {"normalized", false}};
     t.update(extra);
     added.push_back(t);
   };
@@ -117,7 +125,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 1: {
-        const nextn::TokenizerConfig c = nextn::parse_tokenizer_config(rest, "fuzz/tokenizer_config.json");
+        const nextn::TokenizerConfig c =
+            nextn::parse_tokenizer_config(rest, "fuzz/tokenizer_config.json");
         (void)c;
         break;
       }

@@ -43,7 +43,7 @@ class AddedTokenMatcher {
  private:
   struct Node {
     std::vector<std::pair<unsigned char, int32_t>> children;  // sorted by byte
-    int32_t token = -1;                                        // index into tokens_
+    int32_t token = -1;                                       // index into tokens_
   };
   int32_t child(int32_t node, unsigned char byte) const;
   // Longest token at `pos` that passes its single_word check; returns its end (0 if none).

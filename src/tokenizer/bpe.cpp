@@ -76,7 +76,8 @@ BpeModel BpeModel::from_json(const tokenizer_json::Field& field) {
   // proportion to its largest id (2^31 strings for a hostile file).
   const auto entries = static_cast<int64_t>(m.vocab_.size());
   if (max_id >= 2 * entries + kSparseIdSlack) {
-    vocab.fail(fmt::format("ids are too sparse: the largest is {} for {} entries", max_id, entries));
+    vocab.fail(
+        fmt::format("ids are too sparse: the largest is {} for {} entries", max_id, entries));
   }
   m.id_to_token_.resize(static_cast<size_t>(max_id + 1));
   m.has_id_.resize(static_cast<size_t>(max_id + 1));
@@ -100,7 +101,8 @@ BpeModel BpeModel::from_json(const tokenizer_json::Field& field) {
     const auto b = m.token_to_id(right);
     const auto result = m.token_to_id(left + right);
     for (const auto& [part, id] : {std::pair{&left, a}, std::pair{&right, b}}) {
-      if (!id) f.fail(fmt::format("token {} is not in model.vocab", tokenizer_json::describe(*part)));
+      if (!id)
+        f.fail(fmt::format("token {} is not in model.vocab", tokenizer_json::describe(*part)));
     }
     if (!result) {
       f.fail(fmt::format("the merged token {} is not in model.vocab",
@@ -113,7 +115,8 @@ BpeModel BpeModel::from_json(const tokenizer_json::Field& field) {
   if (const auto unk = field.find("unk_token")) {
     const std::string token = unk->as_string();
     m.unk_id_ = m.token_to_id(token);
-    if (!m.unk_id_) unk->fail(fmt::format("unk_token {} is not in model.vocab", tokenizer_json::describe(token)));
+    if (!m.unk_id_)
+      unk->fail(fmt::format("unk_token {} is not in model.vocab", tokenizer_json::describe(token)));
   }
   m.fuse_unk_ = field.bool_or("fuse_unk", false);
   m.byte_fallback_ = field.bool_or("byte_fallback", false);

@@ -43,7 +43,9 @@ constexpr Tables kTables = build_tables();
 
 }  // namespace
 
-char32_t byte_to_char(uint8_t byte) { return kTables.to_char[byte]; }
+char32_t byte_to_char(uint8_t byte) {
+  return kTables.to_char[byte];
+}
 
 std::optional<uint8_t> char_to_byte(char32_t c) {
   if (c >= Tables::kMaxChar || kTables.to_byte[c] < 0) return std::nullopt;

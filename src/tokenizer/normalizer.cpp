@@ -30,7 +30,8 @@ std::string lowercase(std::string_view text) {
   out.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
     const utf8::Decoded d = utf8::decode_one(text, pos);
-    utf8::append(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(d.code_point))));
+    utf8::append(
+        out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(d.code_point))));
     pos += d.length;
   }
   return out;
@@ -76,8 +77,8 @@ std::string replace_all(std::string_view text, const Regex& pattern, std::string
 
 bool is_white_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 Regex pattern_from_json(const tokenizer_json::Field& field) {
@@ -127,9 +128,10 @@ void Normalizer::add(const tokenizer_json::Field& field) {
     steps_.push_back(Replace{pattern_from_json(field.at("pattern", "a pattern object")),
                              field.at("content", "a string").as_string()});
   } else {
-    type_field.fail(fmt::format("unsupported normalizer type '{}' (nextn supports Sequence, NFC, "
-                                "NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace)",
-                                type));
+    type_field.fail(
+        fmt::format("unsupported normalizer type '{}' (nextn supports Sequence, NFC, "
+                    "NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace)",
+                    type));
   }
 }
 
@@ -138,14 +140,19 @@ std::string Normalizer::apply(std::string_view text) const {
   for (const Step& step : steps_) {
     if (const auto* u = std::get_if<Unicode>(&step)) {
       switch (u->form) {
-        case UnicodeForm::kNfc: s = unicode_normalize(s, UTF8PROC_COMPOSE); break;
-        case UnicodeForm::kNfd: s = unicode_normalize(s, UTF8PROC_DECOMPOSE); break;
+        case UnicodeForm::kNfc:
+          s = unicode_normalize(s, UTF8PROC_COMPOSE);
+          break;
+        case UnicodeForm::kNfd:
+          s = unicode_normalize(s, UTF8PROC_DECOMPOSE);
+          break;
         case UnicodeForm::kNfkc:
-          s = unicode_normalize(s, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
+          s = unicode_normalize(s,
+                                static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
           break;
         case UnicodeForm::kNfkd:
-          s = unicode_normalize(s,
-                                static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
+          s = unicode_normalize(
+              s, static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
           break;
       }
     } else if (std::holds_alternative<Lowercase>(step)) {

@@ -25,9 +25,10 @@ SplitBehavior parse_behavior(const tokenizer_json::Field& field) {
   if (name == "MergedWithPrevious") return SplitBehavior::kMergedWithPrevious;
   if (name == "MergedWithNext") return SplitBehavior::kMergedWithNext;
   if (name == "Contiguous") return SplitBehavior::kContiguous;
-  field.fail(fmt::format("unknown split behavior '{}' (expected Isolated, Removed, "
-                         "MergedWithPrevious, MergedWithNext or Contiguous)",
-                         name));
+  field.fail(
+      fmt::format("unknown split behavior '{}' (expected Isolated, Removed, "
+                  "MergedWithPrevious, MergedWithNext or Contiguous)",
+                  name));
 }
 
 // Rust's char::is_numeric: the N* general categories.
@@ -163,9 +164,10 @@ void PreTokenizer::add(const tokenizer_json::Field& field) {
     steps_.push_back(Split{Regex::compile(R"(\s+)", "WhitespaceSplit pre-tokenizer"),
                            SplitBehavior::kRemoved, false});
   } else {
-    type_field.fail(fmt::format("unsupported pre-tokenizer type '{}' (nextn supports Sequence, "
-                                "Split, ByteLevel, Digits, Whitespace, WhitespaceSplit)",
-                                type));
+    type_field.fail(
+        fmt::format("unsupported pre-tokenizer type '{}' (nextn supports Sequence, "
+                    "Split, ByteLevel, Digits, Whitespace, WhitespaceSplit)",
+                    type));
   }
 }
 

@@ -18,12 +18,17 @@ constexpr std::string_view kHexChars = "0-9A-Fa-f";
 constexpr size_t kJitStackStart = 32 * 1024;
 constexpr size_t kJitStackMax = 8 * 1024 * 1024;
 
-bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char swap_case(char c) { return static_cast<char>(c ^ 0x20); }
+bool is_ascii_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+char swap_case(char c) {
+  return static_cast<char>(c ^ 0x20);
+}
 
 std::string pcre2_message(int code) {
   PCRE2_UCHAR buffer[256];
-  if (pcre2_get_error_message(code, buffer, sizeof(buffer)) < 0) return fmt::format("code {}", code);
+  if (pcre2_get_error_message(code, buffer, sizeof(buffer)) < 0)
+    return fmt::format("code {}", code);
   return reinterpret_cast<const char*>(buffer);
 }
 
@@ -39,10 +44,14 @@ size_t rewrite_class(std::string_view p, size_t i, bool fold, std::string& out) 
     first = false;
     if (p[i] == '\\' && i + 1 < p.size()) {
       const char e = p[i + 1];
-      if (e == 's') out.append(kWhiteSpace);
-      else if (e == 'S') out.append(kNotWhiteSpace);
-      else if (e == 'w') out.append(kWordChars);
-      else if (e == 'h') out.append(kHexChars);
+      if (e == 's')
+        out.append(kWhiteSpace);
+      else if (e == 'S')
+        out.append(kNotWhiteSpace);
+      else if (e == 'w')
+        out.append(kWordChars);
+      else if (e == 'h')
+        out.append(kHexChars);
       else {
         out.append(p.substr(i, 2));
         i += 2;
@@ -99,12 +108,18 @@ std::string to_pcre2_syntax(std::string_view p) {
     const bool fold = fold_stack.back();
     if (c == '\\' && i + 1 < p.size()) {
       const char e = p[i + 1];
-      if (e == 's') out.append(kWhiteSpace);
-      else if (e == 'S') out.append(kNotWhiteSpace);
-      else if (e == 'w') out.append("[").append(kWordChars).append("]");
-      else if (e == 'W') out.append("[^").append(kWordChars).append("]");
-      else if (e == 'h') out.append("[").append(kHexChars).append("]");
-      else if (e == 'H') out.append("[^").append(kHexChars).append("]");
+      if (e == 's')
+        out.append(kWhiteSpace);
+      else if (e == 'S')
+        out.append(kNotWhiteSpace);
+      else if (e == 'w')
+        out.append("[").append(kWordChars).append("]");
+      else if (e == 'W')
+        out.append("[^").append(kWordChars).append("]");
+      else if (e == 'h')
+        out.append("[").append(kHexChars).append("]");
+      else if (e == 'H')
+        out.append("[^").append(kHexChars).append("]");
       else {
         out.append(p.substr(i, 2));
         i += 2;
@@ -222,9 +237,9 @@ Regex Regex::compile(std::string_view pattern, std::string_view what) {
   pcre2_set_newline(ctx, PCRE2_NEWLINE_LF);
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(r.pcre2_pattern_.data()),
-                                   r.pcre2_pattern_.size(), PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE,
-                                   &error_code, &error_offset, ctx);
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(r.pcre2_pattern_.data()), r.pcre2_pattern_.size(),
+                    PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error_code, &error_offset, ctx);
   pcre2_compile_context_free(ctx);
   if (code == nullptr) {
     nextn::fail("{}: invalid regex {}: {} (at offset {} of the rewritten pattern {})", what,

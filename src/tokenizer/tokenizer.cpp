@@ -134,9 +134,17 @@ bool Tokenizer::is_special(int32_t id) const {
   return a != nullptr && a->special;
 }
 
-int64_t Tokenizer::vocab_size() const { return impl_->vocab_size; }
-const TokenizerConfig& Tokenizer::config() const { return impl_->config; }
-std::optional<int32_t> Tokenizer::bos_id() const { return impl_->bos_id; }
-std::optional<int32_t> Tokenizer::eos_id() const { return impl_->eos_id; }
+int64_t Tokenizer::vocab_size() const {
+  return impl_->vocab_size;
+}
+const TokenizerConfig& Tokenizer::config() const {
+  return impl_->config;
+}
+std::optional<int32_t> Tokenizer::bos_id() const {
+  return impl_->bos_id;
+}
+std::optional<int32_t> Tokenizer::eos_id() const {
+  return impl_->eos_id;
+}
 
 }  // namespace nextn

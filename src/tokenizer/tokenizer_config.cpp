@@ -63,9 +63,10 @@ TokenizerConfig parse_tokenizer_config(std::string_view json_text, const std::st
 Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   const std::filesystem::path json_path = dir / "tokenizer.json";
   if (!std::filesystem::is_regular_file(json_path)) {
-    nextn::fail("{}: not found (nextn needs the checkpoint's tokenizer.json to encode and decode "
-                "text)",
-                json_path.string());
+    nextn::fail(
+        "{}: not found (nextn needs the checkpoint's tokenizer.json to encode and decode "
+        "text)",
+        json_path.string());
   }
   TokenizerConfig config;
   const std::filesystem::path config_path = dir / "tokenizer_config.json";
@@ -74,7 +75,8 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   }
   // transformers saves the template to its own file; when present it is the one in use.
   const std::filesystem::path template_path = dir / "chat_template.jinja";
-  if (std::filesystem::is_regular_file(template_path)) config.chat_template = read_file(template_path);
+  if (std::filesystem::is_regular_file(template_path))
+    config.chat_template = read_file(template_path);
   return from_json_text(read_file(json_path), json_path.string(), std::move(config));
 }
 

@@ -30,7 +30,8 @@ TEST(AddedTokens, LstripAndRstripSwallowWhiteSpace) {
   const Tokenizer tok = tiny_tokenizer(tiny_tokenizer_json(
       {}, nullptr, nullptr,
       {token("<l>", {{"lstrip", true}}), token("<r>", {{"rstrip", true}}), token("<n>")}));
-  const int32_t l = *tok.token_to_id("<l>"), r = *tok.token_to_id("<r>"), n = *tok.token_to_id("<n>");
+  const int32_t l = *tok.token_to_id("<l>"), r = *tok.token_to_id("<r>"),
+                n = *tok.token_to_id("<n>");
   EXPECT_EQ(tok.encode("x \t<l> y"), (Ids{'x', l, ' ', 'y'}));
   EXPECT_EQ(tok.encode("x <r> \n y"), (Ids{'x', ' ', r, 'y'}));
   EXPECT_EQ(tok.encode("x <n> y"), (Ids{'x', ' ', n, ' ', 'y'}));
@@ -38,8 +39,8 @@ TEST(AddedTokens, LstripAndRstripSwallowWhiteSpace) {
 }
 
 TEST(AddedTokens, SingleWordRejectsMatchesInsideWords) {
-  const Tokenizer tok = tiny_tokenizer(tiny_tokenizer_json(
-      {}, nullptr, nullptr, {token("tok", {{"single_word", true}})}));
+  const Tokenizer tok = tiny_tokenizer(
+      tiny_tokenizer_json({}, nullptr, nullptr, {token("tok", {{"single_word", true}})}));
   const int32_t t = *tok.token_to_id("tok");
   EXPECT_EQ(tok.encode("a tok."), (Ids{'a', ' ', t, '.'}));
   EXPECT_EQ(tok.encode("tok"), (Ids{t}));

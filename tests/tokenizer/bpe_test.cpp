@@ -14,11 +14,14 @@ Pieces encode_pieces(const Tokenizer& tok, const std::string& text) {
 
 TEST(Bpe, LowerRankMergesFirst) {
   // "ab" (rank 0) beats "bc" (rank 1), so "abc" can only become "ab" + "c", then rank 2.
-  const Tokenizer first = tiny_tokenizer(tiny_tokenizer_json({{"a", "b"}, {"b", "c"}, {"ab", "c"}}));
+  const Tokenizer first =
+      tiny_tokenizer(tiny_tokenizer_json({{"a", "b"}, {"b", "c"}, {"ab", "c"}}));
   EXPECT_EQ(encode_pieces(first, "abc"), (Pieces{"abc"}));
-  const Tokenizer no_abc = tiny_tokenizer(tiny_tokenizer_json({{"a", "b"}, {"b", "c"}, {"a", "bc"}}));
+  const Tokenizer no_abc =
+      tiny_tokenizer(tiny_tokenizer_json({{"a", "b"}, {"b", "c"}, {"a", "bc"}}));
   EXPECT_EQ(encode_pieces(no_abc, "abc"), (Pieces{"ab", "c"}));
-  const Tokenizer bc_first = tiny_tokenizer(tiny_tokenizer_json({{"b", "c"}, {"a", "b"}, {"a", "bc"}}));
+  const Tokenizer bc_first =
+      tiny_tokenizer(tiny_tokenizer_json({{"b", "c"}, {"a", "b"}, {"a", "bc"}}));
   EXPECT_EQ(encode_pieces(bc_first, "abc"), (Pieces{"abc"}));
 }
 
@@ -29,14 +32,16 @@ TEST(Bpe, EqualRanksMergeLeftmostFirst) {
 }
 
 TEST(Bpe, MergesAcrossAMergedSymbol) {
-  const Tokenizer tok = tiny_tokenizer(tiny_tokenizer_json({{"a", "a"}, {"aa", "aa"}, {"b", "aaaa"}}));
+  const Tokenizer tok =
+      tiny_tokenizer(tiny_tokenizer_json({{"a", "a"}, {"aa", "aa"}, {"b", "aaaa"}}));
   EXPECT_EQ(encode_pieces(tok, "baaaa"), (Pieces{"baaaa"}));
   EXPECT_EQ(encode_pieces(tok, "aaaaaaaaa"), (Pieces{"aaaa", "aaaa", "a"}));
 }
 
 TEST(Bpe, LongPieceIsNotQuadratic) {
   // One pre-token of 300,000 letters: a quadratic merge loop would not finish in test time.
-  const Tokenizer tok = tiny_tokenizer(tiny_tokenizer_json({{"a", "a"}, {"aa", "aa"}, {"aaaa", "aaaa"}}));
+  const Tokenizer tok =
+      tiny_tokenizer(tiny_tokenizer_json({{"a", "a"}, {"aa", "aa"}, {"aaaa", "aaaa"}}));
   const std::vector<int32_t> ids = tok.encode(std::string(300000, 'a'));
   EXPECT_EQ(ids.size(), 300000u / 8);
   EXPECT_EQ(tok.decode(ids), std::string(300000, 'a'));
@@ -65,8 +70,8 @@ TEST(Bpe, RepeatedMergeKeepsItsLastRank) {
 
 // A non-byte-level model: characters missing from the vocab go to byte fallback or unk.
 nlohmann::json char_model(bool byte_fallback, bool fuse_unk, bool with_unk) {
-  nlohmann::json vocab = {{"<unk>", 0}, {"a", 1}, {"<0x62>", 2}, {"<0xC3>", 3}, {"<0xA9>", 4},
-                          {"abc", 5}, {"c", 6}};
+  nlohmann::json vocab = {{"<unk>", 0},  {"a", 1},   {"<0x62>", 2}, {"<0xC3>", 3},
+                          {"<0xA9>", 4}, {"abc", 5}, {"c", 6}};
   return {{"model",
            {{"type", "BPE"},
             {"vocab", vocab},
@@ -89,7 +94,8 @@ TEST(Bpe, ByteFallbackAndUnknownCharacters) {
 
 TEST(Bpe, IgnoreMergesTakesWholeVocabPieces) {
   nlohmann::json json = char_model(false, false, true);
-  EXPECT_EQ(Tokenizer::from_json_text(json.dump(), "x").encode("abc"), (std::vector<int32_t>{1, 0, 6}));
+  EXPECT_EQ(Tokenizer::from_json_text(json.dump(), "x").encode("abc"),
+            (std::vector<int32_t>{1, 0, 6}));
   json["model"]["ignore_merges"] = true;
   EXPECT_EQ(Tokenizer::from_json_text(json.dump(), "x").encode("abc"), (std::vector<int32_t>{5}));
 }

@@ -9,7 +9,8 @@ namespace {
 TEST(TokenizerConfig, TokensAsStringsOrAddedTokenObjects) {
   const TokenizerConfig c = parse_tokenizer_config(R"({
     "bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": false},
-    "eos_token": "</s>", "pad_token": null, "add_bos_token": true})", "c.json");
+    "eos_token": "</s>", "pad_token": null, "add_bos_token": true})",
+                                                   "c.json");
   EXPECT_EQ(c.bos_token, "<s>");
   EXPECT_EQ(c.eos_token, "</s>");
   EXPECT_EQ(c.pad_token, std::nullopt);
@@ -26,13 +27,16 @@ TEST(TokenizerConfig, DefaultsWhenAbsent) {
 }
 
 TEST(TokenizerConfig, ChatTemplateStringOrNamedList) {
-  EXPECT_EQ(parse_tokenizer_config(R"({"chat_template": "{{ x }}"})", "c").chat_template, "{{ x }}");
-  EXPECT_EQ(parse_tokenizer_config(
-                R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})",
-                "c")
+  EXPECT_EQ(parse_tokenizer_config(R"({"chat_template": "{{ x }}"})", "c").chat_template,
+            "{{ x }}");
+  EXPECT_EQ(
+      parse_tokenizer_config(
+          R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})",
+          "c")
+          .chat_template,
+      "D");
+  EXPECT_EQ(parse_tokenizer_config(R"({"chat_template": [{"name": "rag", "template": "R"}]})", "c")
                 .chat_template,
-            "D");
-  EXPECT_EQ(parse_tokenizer_config(R"({"chat_template": [{"name": "rag", "template": "R"}]})", "c").chat_template,
             std::nullopt);
 }
 
@@ -78,7 +82,8 @@ TEST_F(LoadDir, BadConfigNamesItsFile) {
     Tokenizer::load(dir_.path());
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("tokenizer_config.json: field 'eos_token'"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("tokenizer_config.json: field 'eos_token'"),
+              std::string::npos)
         << e.what();
   }
 }

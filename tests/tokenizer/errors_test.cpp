@@ -20,9 +20,12 @@ std::string error_of(const nlohmann::json& json, TokenizerConfig config = {}) {
   return error_of(json.dump(), std::move(config));
 }
 
-#define EXPECT_MESSAGE(message, part) EXPECT_NE((message).find(part), std::string::npos) << (message)
+#define EXPECT_MESSAGE(message, part) \
+  EXPECT_NE((message).find(part), std::string::npos) << (message)
 
-nlohmann::json valid() { return tiny_tokenizer_json({{"a", "b"}}); }
+nlohmann::json valid() {
+  return tiny_tokenizer_json({{"a", "b"}});
+}
 
 TEST(TokenizerErrors, MalformedJson) {
   const std::string e = error_of(std::string("{\"model\": "));
@@ -55,7 +58,8 @@ TEST(TokenizerErrors, MissingAndMistypedFields) {
   EXPECT_MESSAGE(error_of(j), "field 'added_tokens[0].id' is missing");
   j = valid();
   j["added_tokens"] = {{{"id", 300}, {"content", ""}}};
-  EXPECT_MESSAGE(error_of(j), "field 'added_tokens[0].content': an added token's content must not be empty");
+  EXPECT_MESSAGE(error_of(j),
+                 "field 'added_tokens[0].content': an added token's content must not be empty");
   j = valid();
   j["model"]["fuse_unk"] = "yes";
   EXPECT_MESSAGE(error_of(j), "field 'model.fuse_unk': expected true or false");
@@ -64,32 +68,43 @@ TEST(TokenizerErrors, MissingAndMistypedFields) {
 TEST(TokenizerErrors, UnknownComponentTypesNameTheTypeAndFile) {
   nlohmann::json j = valid();
   j["model"]["type"] = "Unigram";
-  EXPECT_MESSAGE(error_of(j), "bad/tokenizer.json: field 'model.type': unsupported model type 'Unigram'");
+  EXPECT_MESSAGE(error_of(j),
+                 "bad/tokenizer.json: field 'model.type': unsupported model type 'Unigram'");
   j = valid();
-  j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "NFC"}}, {{"type", "BertNormalizer"}}}}};
-  EXPECT_MESSAGE(error_of(j), "field 'normalizer.normalizers[1].type': unsupported normalizer type 'BertNormalizer'");
+  j["normalizer"] = {{"type", "Sequence"},
+                     {"normalizers", {{{"type", "NFC"}}, {{"type", "BertNormalizer"}}}}};
+  EXPECT_MESSAGE(
+      error_of(j),
+      "field 'normalizer.normalizers[1].type': unsupported normalizer type 'BertNormalizer'");
   j = valid();
-  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "ByteLevel"}}, {{"type", "Metaspace"}}}}};
-  EXPECT_MESSAGE(error_of(j), "field 'pre_tokenizer.pretokenizers[1].type': unsupported pre-tokenizer type 'Metaspace'");
+  j["pre_tokenizer"] = {{"type", "Sequence"},
+                        {"pretokenizers", {{{"type", "ByteLevel"}}, {{"type", "Metaspace"}}}}};
+  EXPECT_MESSAGE(
+      error_of(j),
+      "field 'pre_tokenizer.pretokenizers[1].type': unsupported pre-tokenizer type 'Metaspace'");
   j = valid();
   j["decoder"] = {{"type", "WordPiece"}};
   EXPECT_MESSAGE(error_of(j), "field 'decoder.type': unsupported decoder type 'WordPiece'");
   j = valid();
-  j["decoder"] = {{"type", "Sequence"}, {"decoders", {{{"type", "ByteLevel"}}, {{"type", "Fuse"}}}}};
+  j["decoder"] = {{"type", "Sequence"},
+                  {"decoders", {{{"type", "ByteLevel"}}, {{"type", "Fuse"}}}}};
   EXPECT_MESSAGE(error_of(j), "field 'decoder.decoders'");
   j = valid();
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Sideways"}};
   EXPECT_MESSAGE(error_of(j), "field 'pre_tokenizer.behavior': unknown split behavior 'Sideways'");
   j = valid();
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Glob", "*"}}}, {"behavior", "Isolated"}};
-  EXPECT_MESSAGE(error_of(j), "field 'pre_tokenizer.pattern': expected {\"Regex\": ...} or {\"String\": ...}");
+  EXPECT_MESSAGE(error_of(j),
+                 "field 'pre_tokenizer.pattern': expected {\"Regex\": ...} or {\"String\": ...}");
 }
 
 TEST(TokenizerErrors, InvalidRegexNamesThePattern) {
   nlohmann::json j = valid();
-  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(\\p{L}+"}}}, {"behavior", "Isolated"}};
+  j["pre_tokenizer"] = {
+      {"type", "Split"}, {"pattern", {{"Regex", "(\\p{L}+"}}}, {"behavior", "Isolated"}};
   const std::string e = error_of(j);
-  EXPECT_MESSAGE(e, "bad/tokenizer.json: field 'pre_tokenizer.pattern.Regex': invalid regex (\\p{L}+");
+  EXPECT_MESSAGE(e,
+                 "bad/tokenizer.json: field 'pre_tokenizer.pattern.Regex': invalid regex (\\p{L}+");
   j["pre_tokenizer"]["pattern"]["Regex"] = "\\p{NoSuchProperty}";
   EXPECT_MESSAGE(error_of(j), "invalid regex");
 }
@@ -100,7 +115,8 @@ TEST(TokenizerErrors, MergesMustNameVocabTokens) {
   EXPECT_MESSAGE(error_of(j), "field 'model.merges[1]': token \"zz\" is not in model.vocab");
   j = valid();
   j["model"]["merges"].push_back({"a", "c"});  // "ac" is not a token
-  EXPECT_MESSAGE(error_of(j), "field 'model.merges[1]': the merged token \"ac\" is not in model.vocab");
+  EXPECT_MESSAGE(error_of(j),
+                 "field 'model.merges[1]': the merged token \"ac\" is not in model.vocab");
   j = valid();
   j["model"]["merges"].push_back("abc");
   EXPECT_MESSAGE(error_of(j), "field 'model.merges[1]': expected \"left right\"");
@@ -142,7 +158,8 @@ TEST(TokenizerErrors, UnsupportedModelOptions) {
 TEST(TokenizerErrors, ConfigTokensMustExist) {
   TokenizerConfig c;
   c.bos_token = "<s>";
-  EXPECT_MESSAGE(error_of(valid(), c), "bad/tokenizer.json: the tokenizer config's bos_token \"<s>\" is neither");
+  EXPECT_MESSAGE(error_of(valid(), c),
+                 "bad/tokenizer.json: the tokenizer config's bos_token \"<s>\" is neither");
   c = {};
   c.add_bos_token = true;
   EXPECT_MESSAGE(error_of(valid(), c), "add_bos_token but no bos_token");
@@ -166,8 +183,10 @@ TEST(TokenizerConfigErrors, NameTheField) {
                  "field 'bos_token': expected a token string or an AddedToken object, got 3");
   EXPECT_MESSAGE(config_error_of(R"({"eos_token": {"__type": "AddedToken"}})"),
                  "field 'eos_token.content' is missing");
-  EXPECT_MESSAGE(config_error_of(R"({"add_bos_token": "true"})"), "field 'add_bos_token': expected true or false");
-  EXPECT_MESSAGE(config_error_of(R"({"chat_template": 5})"), "field 'chat_template': expected a template string");
+  EXPECT_MESSAGE(config_error_of(R"({"add_bos_token": "true"})"),
+                 "field 'add_bos_token': expected true or false");
+  EXPECT_MESSAGE(config_error_of(R"({"chat_template": 5})"),
+                 "field 'chat_template': expected a template string");
   EXPECT_MESSAGE(config_error_of(R"({"chat_template": [{"name": "default"}]})"),
                  "field 'chat_template[0].template' is missing");
 }

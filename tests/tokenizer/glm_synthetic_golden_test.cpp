@@ -22,7 +22,8 @@ TEST(GlmSyntheticGolden, EveryVariantMatchesEveryId) {
       const std::vector<int32_t> expected = c["ids"];
       const std::vector<int32_t> ids = tok.encode(text);
       if (ids != expected) {
-        if (++mismatches <= 10) ADD_FAILURE() << name << ": encode " << c["text"].dump() << " differs";
+        if (++mismatches <= 10)
+          ADD_FAILURE() << name << ": encode " << c["text"].dump() << " differs";
       }
       EXPECT_EQ(tok.decode(expected), c["decoded"].get<std::string>()) << name << " " << c["text"];
       if (c.contains("decoded_skip_special")) {

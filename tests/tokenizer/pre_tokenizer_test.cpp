@@ -13,14 +13,18 @@ using Pieces = std::vector<std::string>;
 
 Pieces pre_tokenize(const nlohmann::json& config, const std::string& text) {
   const std::string file = "pre.json";
-  const PreTokenizer p = PreTokenizer::from_json(tokenizer_json::Field(config, file, "pre_tokenizer"));
+  const PreTokenizer p =
+      PreTokenizer::from_json(tokenizer_json::Field(config, file, "pre_tokenizer"));
   Pieces out;
   p.apply(text, out);
   return out;
 }
 
 nlohmann::json split(const std::string& regex, const std::string& behavior, bool invert = false) {
-  return {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", behavior}, {"invert", invert}};
+  return {{"type", "Split"},
+          {"pattern", {{"Regex", regex}}},
+          {"behavior", behavior},
+          {"invert", invert}};
 }
 
 TEST(PreTokenizer, SplitBehaviours) {
@@ -41,10 +45,12 @@ TEST(PreTokenizer, InvertSwapsMatchesAndGaps) {
 }
 
 TEST(PreTokenizer, StringPatternIsLiteral) {
-  const nlohmann::json p = {{"type", "Split"}, {"pattern", {{"String", "."}}}, {"behavior", "Isolated"}};
+  const nlohmann::json p = {
+      {"type", "Split"}, {"pattern", {{"String", "."}}}, {"behavior", "Isolated"}};
   EXPECT_EQ(pre_tokenize(p, "a.b"), (Pieces{"a", ".", "b"}));
   EXPECT_EQ(pre_tokenize(p, "abc"), (Pieces{"abc"}));
-  const nlohmann::json q = {{"type", "Split"}, {"pattern", {{"String", "(?"}}}, {"behavior", "Removed"}};
+  const nlohmann::json q = {
+      {"type", "Split"}, {"pattern", {{"String", "(?"}}}, {"behavior", "Removed"}};
   EXPECT_EQ(pre_tokenize(q, "x(?y"), (Pieces{"x", "y"}));
 }
 
@@ -60,14 +66,15 @@ TEST(PreTokenizer, ByteLevelWithGpt2Pattern) {
   const nlohmann::json p = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}};
   EXPECT_EQ(pre_tokenize(p, "Hello world's 42!!"),
             (Pieces{bl(" Hello"), bl(" world"), bl("'s"), bl(" 42"), bl("!!")}));
-  const nlohmann::json raw = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+  const nlohmann::json raw = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
   EXPECT_EQ(pre_tokenize(raw, "a b\n"), (Pieces{bl("a b\n")}));
 }
 
 TEST(PreTokenizer, SequenceAppliesEachStepToEveryPiece) {
-  const nlohmann::json p = {{"type", "Sequence"},
-                            {"pretokenizers",
-                             {split("\\p{N}{1,3}", "Isolated"), {{"type", "Whitespace"}}}}};
+  const nlohmann::json p = {
+      {"type", "Sequence"},
+      {"pretokenizers", {split("\\p{N}{1,3}", "Isolated"), {{"type", "Whitespace"}}}}};
   EXPECT_EQ(pre_tokenize(p, "ab 12345, cd"), (Pieces{"ab", "123", "45", ",", "cd"}));
 }
 

@@ -17,7 +17,9 @@
 
 namespace nextn::testing {
 
-inline std::filesystem::path tokenizer_data_dir() { return test_data_dir() / "tokenizer"; }
+inline std::filesystem::path tokenizer_data_dir() {
+  return test_data_dir() / "tokenizer";
+}
 
 inline nlohmann::json read_json(const std::filesystem::path& path) {
   return nlohmann::json::parse(read_file(path));

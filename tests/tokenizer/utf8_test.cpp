@@ -28,18 +28,22 @@ TEST(Utf8, ReplacesEachMaximalSubpart) {
   // The WHATWG / from_utf8_lossy results (Unicode §3.9, "U+FFFD substitution of maximal
   // subparts").
   const std::pair<std::string, std::string> cases[] = {
-      {"\x80", kFffd},                                          // lone continuation byte
-      {"\xBF\x80", kFffd + kFffd},                              // two of them
-      {"\xC0\xAF", kFffd + kFffd},                              // overlong '/' (C0 never valid)
-      {"\xE0\x80\xAF", kFffd + kFffd + kFffd},                  // overlong 3-byte form
-      {"\xED\xA0\x80", kFffd + kFffd + kFffd},                  // UTF-8 of surrogate U+D800
-      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},      // above U+10FFFF
-      {"\xF5\x80", kFffd + kFffd},                              // F5 is never a lead byte
-      {"\xF0\x9F\x98", kFffd},                                  // truncated at the end: one
-      {"\xF0\x9F\x98" "A", kFffd + "A"},                        // cut by an ASCII byte
-      {"\xE2\x82\xAC\x80", "\xE2\x82\xAC" + kFffd},              // € then a stray continuation
-      {"\xC2\xC2\xA9", kFffd + "\xC2\xA9"},                      // a lead byte cut by another
-      {"a\xFF" "b", "a" + kFffd + "b"},
+      {"\x80", kFffd},                                      // lone continuation byte
+      {"\xBF\x80", kFffd + kFffd},                          // two of them
+      {"\xC0\xAF", kFffd + kFffd},                          // overlong '/' (C0 never valid)
+      {"\xE0\x80\xAF", kFffd + kFffd + kFffd},              // overlong 3-byte form
+      {"\xED\xA0\x80", kFffd + kFffd + kFffd},              // UTF-8 of surrogate U+D800
+      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},  // above U+10FFFF
+      {"\xF5\x80", kFffd + kFffd},                          // F5 is never a lead byte
+      {"\xF0\x9F\x98", kFffd},                              // truncated at the end: one
+      {"\xF0\x9F\x98"
+       "A",
+       kFffd + "A"},                                 // cut by an ASCII byte
+      {"\xE2\x82\xAC\x80", "\xE2\x82\xAC" + kFffd},  // € then a stray continuation
+      {"\xC2\xC2\xA9", kFffd + "\xC2\xA9"},          // a lead byte cut by another
+      {"a\xFF"
+       "b",
+       "a" + kFffd + "b"},
       {"", ""},
   };
   for (const auto& [in, out] : cases) {
@@ -79,7 +83,9 @@ TEST_F(StreamingBytes, FourByteEmojiSplitOverIds) {
 }
 
 TEST_F(StreamingBytes, InvalidContinuationIsReplacedAtOnce) {
-  EXPECT_EQ(stream("\xF0" "A"), (std::vector<std::string>{"", kFffd + "A", ""}));
+  EXPECT_EQ(stream("\xF0"
+                   "A"),
+            (std::vector<std::string>{"", kFffd + "A", ""}));
 }
 
 TEST_F(StreamingBytes, OverlongLeadIsReplacedWithoutWaiting) {
@@ -97,8 +103,8 @@ TEST_F(StreamingBytes, TruncatedAtTheEndFlushesOneReplacement) {
 
 TEST_F(StreamingBytes, MultiByteTokensAcrossCharacters) {
   // One id carrying the end of one character and the start of the next.
-  const Tokenizer tok = tiny_tokenizer(tiny_tokenizer_json(
-      {{"\x98", "\x80"}, {"\xF0", "\x9F"}, {"\x98\x80", "\xF0\x9F"}}));
+  const Tokenizer tok = tiny_tokenizer(
+      tiny_tokenizer_json({{"\x98", "\x80"}, {"\xF0", "\x9F"}, {"\x98\x80", "\xF0\x9F"}}));
   const std::optional<int32_t> mid = tok.token_to_id(bl("\x98\x80\xF0\x9F"));
   ASSERT_TRUE(mid.has_value());
   StreamingDecoder decoder(tok);
