@@ -1,10 +1,11 @@
-// Attention over a sequence's KV cache (SPEC §4): DeepSeek MLA and GLM GQA.
+// Attention over the sequences' KV caches (SPEC §4): DeepSeek MLA and GLM GQA.
 //
-// Both take the normed input rows x [T, H], write their cache rows into slots start ..
-// start+T−1 of layer `cache_layer` of `kv`, attend causally (row t sees slots 0 .. start+t),
-// and write out [T, H]. RoPE uses the positions position .. position+T−1: the target's slots
-// are its positions, an MTP layer's draft rows may sit at later positions than their slots.
-// The caller commits the slots.
+// Both take the normed input rows x [T, H]; row t writes its cache row into slot rows[t].slot
+// of layer `cache_layer` of its sequence's cache rows[t].kv, attends causally within that
+// sequence (slots 0 .. rows[t].slot), and writes out[t]. RoPE uses rows[t].position: the
+// target's slots are its positions, an MTP layer's draft rows may sit at later positions than
+// their slots. The rows of one pass may belong to several sequences (continuous batching); the
+// rows of one sequence are consecutive and in slot order. The caller commits the slots.
 #pragma once
 
 #include <cstdint>
@@ -15,15 +16,23 @@
 
 namespace nextn {
 
-struct AttentionArgs {
-  const float* x = nullptr;  // [T, H]
-  int64_t tokens = 0;        // T
-  int64_t start = 0;         // cache slot of row 0
-  int64_t position = 0;      // RoPE position of row 0
+// Where one row of a pass lives: its sequence's cache, the slot it writes, its RoPE position.
+struct RowPlace {
   KvCache* kv = nullptr;
+  int64_t slot = 0;
+  int64_t position = 0;
+};
+
+struct AttentionArgs {
+  const float* x = nullptr;        // [T, H]
+  int64_t tokens = 0;              // T
+  const RowPlace* rows = nullptr;  // [T]
   int64_t cache_layer = 0;
   float* out = nullptr;  // [T, H]
 };
+
+// The most cache slots any row of the pass attends to (the score scratch it needs).
+int64_t max_attended(const AttentionArgs& args);
 
 void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args);
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args);

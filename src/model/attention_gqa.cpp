@@ -21,6 +21,12 @@ void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, Thre
   }
 }
 
+int64_t max_attended(const AttentionArgs& args) {
+  int64_t most = 0;
+  for (int64_t t = 0; t < args.tokens; ++t) most = std::max(most, args.rows[t].slot + 1);
+  return most;
+}
+
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {
   const ModelConfig& config = ctx.config;
   const GqaConfig& gqa = *config.gqa();
@@ -54,30 +60,32 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
       rms_norm(qt, w.q_norm.data(), heads, d, d, eps, qt);
       rms_norm(kt, w.k_norm.data(), kv_heads, d, d, eps, kt);
     }
-    ctx.rope.angles(args.position + t, cos, sin);
+    const RowPlace& place = args.rows[t];
+    ctx.rope.angles(place.position, cos, sin);
     for (int64_t h = 0; h < heads; ++h) ctx.rope.rotate(qt + h * d, cos, sin);
     for (int64_t h = 0; h < kv_heads; ++h) ctx.rope.rotate(kt + h * d, cos, sin);
-    float* row = args.kv->row(args.cache_layer, args.start + t);
+    float* row = place.kv->row(args.cache_layer, place.slot);
     std::copy(kt, kt + kv_heads * d, row);
     std::copy(vt, vt + kv_heads * d, row + kv_heads * d);
   }
 
   float* o = ctx.arena.take(T * heads * d);
+  const auto score_floats = static_cast<size_t>(max_attended(args));
   ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
+    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, score_floats);
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / heads;
+      const RowPlace& place = args.rows[task / heads];
       const int64_t g = (task % heads) / group;  // the KV head this query head reads
-      const int64_t seen = args.start + t + 1;
+      const int64_t seen = place.slot + 1;
       const float* qh = q + task * d;
       for (int64_t s = 0; s < seen; ++s) {
-        scores[s] = scale * dot(qh, args.kv->row(args.cache_layer, s) + g * d, d);
+        scores[s] = scale * dot(qh, place.kv->row(args.cache_layer, s) + g * d, d);
       }
       softmax(scores, seen);
       float* out = o + task * d;
       std::fill(out, out + d, 0.0f);
       for (int64_t s = 0; s < seen; ++s) {
-        axpy(scores[s], args.kv->row(args.cache_layer, s) + (kv_heads + g) * d, out, d);
+        axpy(scores[s], place.kv->row(args.cache_layer, s) + (kv_heads + g) * d, out, d);
       }
     }
   });

@@ -46,17 +46,18 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
   float* cos = ctx.arena.take(rope_dim / 2);
   float* sin = ctx.arena.take(rope_dim / 2);
   for (int64_t t = 0; t < T; ++t) {
-    float* row = args.kv->row(args.cache_layer, args.start + t);
+    const RowPlace& place = args.rows[t];
+    float* row = place.kv->row(args.cache_layer, place.slot);
     rms_norm(kv_a + t * width, w.kv_a_layernorm.data(), 1, latent, latent,
              static_cast<float>(config.rms_norm_eps), row);
     std::copy(kv_a + t * width + latent, kv_a + (t + 1) * width, row + latent);
-    ctx.rope.angles(args.position + t, cos, sin);
+    ctx.rope.angles(place.position, cos, sin);
     ctx.rope.rotate(row + latent, cos, sin);
     for (int64_t h = 0; h < heads; ++h) ctx.rope.rotate(q + (t * heads + h) * qk + nope, cos, sin);
   }
 
-  const int64_t context = args.start + T;  // positions the last row sees
   float* o = ctx.arena.take(T * heads * v_dim);
+  const auto score_floats = static_cast<size_t>(max_attended(args));
   if (ctx.options.absorbed_mla) {
     // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: accumulate rows of W_UK_h scaled by q_nope.
     float* q_latent = ctx.arena.take_zeroed(T * heads * latent);
@@ -76,19 +77,19 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
     });
     float* o_latent = ctx.arena.take_zeroed(T * heads * latent);
     ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
+      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, score_floats);
       for (int64_t task = begin; task < end; ++task) {
-        const int64_t t = task / heads;
-        const int64_t seen = args.start + t + 1;
+        const RowPlace& place = args.rows[task / heads];
+        const int64_t seen = place.slot + 1;
         const float* ql = q_latent + task * latent;
         const float* qr = q + task * qk + nope;
         for (int64_t s = 0; s < seen; ++s) {
-          const float* row = args.kv->row(args.cache_layer, s);
+          const float* row = place.kv->row(args.cache_layer, s);
           scores[s] = scale * (dot(ql, row, latent) + dot(qr, row + latent, rope_dim));
         }
         softmax(scores, seen);
         float* ol = o_latent + task * latent;
-        for (int64_t s = 0; s < seen; ++s) axpy(scores[s], args.kv->row(args.cache_layer, s), ol, latent);
+        for (int64_t s = 0; s < seen; ++s) axpy(scores[s], place.kv->row(args.cache_layer, s), ol, latent);
       }
     });
     // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul.
@@ -97,32 +98,40 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
       project(ctx, w_uv, o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim);
     }
   } else {
-    // Naive: expand k_nope and v of every cached position, per head.
-    float* kv_full = ctx.arena.take(context * heads * (nope + v_dim));
-    for (int64_t s = 0; s < context; ++s) {
-      project(ctx, w.kv_b_proj, args.kv->row(args.cache_layer, s), width, 1,
-             kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim));
-    }
-    ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(args.kv->capacity()));
-      for (int64_t task = begin; task < end; ++task) {
-        const int64_t t = task / heads;
-        const int64_t h = task % heads;
-        const int64_t seen = args.start + t + 1;
-        for (int64_t s = 0; s < seen; ++s) {
-          const float* k_nope = kv_full + (s * heads + h) * (nope + v_dim);
-          const float* k_rope = args.kv->row(args.cache_layer, s) + latent;
-          scores[s] = scale * (dot(q + task * qk, k_nope, nope) +
-                               dot(q + task * qk + nope, k_rope, rope_dim));
-        }
-        softmax(scores, seen);
-        float* out = o + task * v_dim;
-        std::fill(out, out + v_dim, 0.0f);
-        for (int64_t s = 0; s < seen; ++s) {
-          axpy(scores[s], kv_full + (s * heads + h) * (nope + v_dim) + nope, out, v_dim);
-        }
+    // Naive: expand k_nope and v of every cached position, per head, one sequence (a run of
+    // rows sharing a cache) at a time.
+    for (int64_t first = 0; first < T;) {
+      int64_t last = first;
+      while (last + 1 < T && args.rows[last + 1].kv == args.rows[first].kv) ++last;
+      const KvCache& kv = *args.rows[first].kv;
+      const int64_t context = args.rows[last].slot + 1;  // positions the run's last row sees
+      float* kv_full = ctx.arena.take(context * heads * (nope + v_dim));
+      for (int64_t s = 0; s < context; ++s) {
+        project(ctx, w.kv_b_proj, kv.row(args.cache_layer, s), width, 1,
+                kv_full + s * heads * (nope + v_dim), heads * (nope + v_dim));
       }
-    });
+      ctx.pool.parallel_for((last - first + 1) * heads, 1, [&](int64_t begin, int64_t end) {
+        float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, score_floats);
+        for (int64_t local = begin; local < end; ++local) {
+          const int64_t task = first * heads + local;
+          const int64_t h = task % heads;
+          const int64_t seen = args.rows[task / heads].slot + 1;
+          for (int64_t s = 0; s < seen; ++s) {
+            const float* k_nope = kv_full + (s * heads + h) * (nope + v_dim);
+            const float* k_rope = kv.row(args.cache_layer, s) + latent;
+            scores[s] = scale * (dot(q + task * qk, k_nope, nope) +
+                                 dot(q + task * qk + nope, k_rope, rope_dim));
+          }
+          softmax(scores, seen);
+          float* out = o + task * v_dim;
+          std::fill(out, out + v_dim, 0.0f);
+          for (int64_t s = 0; s < seen; ++s) {
+            axpy(scores[s], kv_full + (s * heads + h) * (nope + v_dim) + nope, out, v_dim);
+          }
+        }
+      });
+      first = last + 1;
+    }
   }
   project(ctx, w.o_proj, o, heads * v_dim, T, args.out, H);
 }

@@ -16,9 +16,7 @@ void decoder_layer(const DecoderLayerWeights& w, const ForwardContext& ctx, cons
   rms_norm(args.hidden, w.input_layernorm.data(), T, H, H, eps, normed);
   const AttentionArgs attention{.x = normed,
                                 .tokens = T,
-                                .start = args.start,
-                                .position = args.position,
-                                .kv = args.kv,
+                                .rows = args.rows,
                                 .cache_layer = args.cache_layer,
                                 .out = delta};
   if (const auto* mla = std::get_if<MlaWeights>(&w.attention)) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "kv/kv_cache.h"
+#include "model/attention.h"
 #include "model/forward_context.h"
 #include "model/model_weights.h"
 
@@ -12,9 +13,7 @@ namespace nextn {
 struct LayerArgs {
   float* hidden = nullptr;  // [T, H], the residual stream, updated in place
   int64_t tokens = 0;
-  int64_t start = 0;     // cache slot of row 0
-  int64_t position = 0;  // RoPE position of row 0
-  KvCache* kv = nullptr;
+  const RowPlace* rows = nullptr;  // [T]: each row's cache, slot and position (attention.h)
   int64_t cache_layer = 0;
 };
 

@@ -19,4 +19,19 @@ void project(const ForwardContext& ctx, const WeightMatrix& w, const float* x, i
   if (ctx.traffic != nullptr) ctx.traffic->bytes += weight_bytes(w);
 }
 
+void project_rows(const ForwardContext& ctx, const WeightMatrix& w, const float* x,
+                  int64_t x_stride, std::span<const int64_t> rows, float* y, int64_t y_stride) {
+  if (rows.empty()) return;
+  const auto count = static_cast<int64_t>(rows.size());
+  const float* input = x + rows.front() * x_stride;
+  if (rows.back() - rows.front() + 1 != count) {
+    float* gathered = ctx.arena.take(count * x_stride);
+    for (int64_t i = 0; i < count; ++i) {
+      std::copy(x + rows[i] * x_stride, x + (rows[i] + 1) * x_stride, gathered + i * x_stride);
+    }
+    input = gathered;
+  }
+  project(ctx, w, input, x_stride, count, y, y_stride);
+}
+
 }  // namespace nextn

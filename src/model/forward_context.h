@@ -2,6 +2,8 @@
 // scratch arena. Passed in, never global (DESIGN principle 8).
 #pragma once
 
+#include <span>
+
 #include "config/model_config.h"
 #include "kernels/weight_matrix.h"
 #include "core/arena.h"
@@ -37,6 +39,11 @@ struct ForwardContext {
 
 // Bytes of a weight matrix as stored, scales included.
 uint64_t weight_bytes(const WeightMatrix& w);
+
+// y = x · wᵀ for the listed rows of x (ascending; row r starts at x + r·x_stride), written
+// consecutively into y. A contiguous run is read in place; other lists are gathered first.
+void project_rows(const ForwardContext& ctx, const WeightMatrix& w, const float* x,
+                  int64_t x_stride, std::span<const int64_t> rows, float* y, int64_t y_stride);
 
 // y = x · wᵀ for `tokens` rows (kernels/kernels.h matmul), counting the weight bytes read.
 void project(const ForwardContext& ctx, const WeightMatrix& w, const float* x, int64_t x_stride,

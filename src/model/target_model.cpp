@@ -30,10 +30,29 @@ KvCache TargetModel::make_cache(int64_t capacity) const {
 
 void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* logits,
                           float* hidden, bool last_row_logits) {
-  const int64_t T = static_cast<int64_t>(tokens.size());
+  const SequenceInput one[] = {{.tokens = tokens, .kv = &kv, .all_logits = !last_row_logits}};
+  forward(one, logits, hidden);
+}
+
+void TargetModel::forward(std::span<const SequenceInput> batch, float* logits, float* hidden) {
   const int64_t H = config_.hidden_size;
-  for (int32_t token : tokens) check_token(token, config_);
-  kv.reserve_append(T);
+  rows_.clear();
+  logit_rows_.clear();
+  for (const SequenceInput& seq : batch) {
+    const auto count = static_cast<int64_t>(seq.tokens.size());
+    if (count == 0) fail("a sequence in the batch has no tokens");
+    for (const SequenceInput& other : batch) {
+      if (&other != &seq && other.kv == seq.kv) fail("a KV cache appears twice in one batch");
+    }
+    for (int32_t token : seq.tokens) check_token(token, config_);
+    seq.kv->reserve_append(count);
+    for (int64_t t = 0; t < count; ++t) {
+      if (seq.all_logits || t + 1 == count) logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
+      const int64_t slot = seq.kv->size() + t;
+      rows_.push_back({.kv = seq.kv, .slot = slot, .position = slot});
+    }
+  }
+  const auto T = static_cast<int64_t>(rows_.size());
   arena_.reset();
   const ForwardContext ctx{.config = config_,
                            .rope = rope_,
@@ -44,24 +63,20 @@ void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* l
                            .traffic = &traffic_};
   traffic_ = WeightTraffic{};
   float* x = arena_.take(T * H);  // [T, H] residual stream
-  for (int64_t t = 0; t < T; ++t) decode_row(weights_.embed_tokens, tokens[t], x + t * H);
+  int64_t row = 0;
+  for (const SequenceInput& seq : batch) {
+    for (int32_t token : seq.tokens) decode_row(weights_.embed_tokens, token, x + row++ * H);
+  }
   traffic_.bytes += static_cast<uint64_t>(T * H) * dtype_size(weights_.embed_tokens.dtype);
-  const int64_t start = kv.size();
   for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
     decoder_layer(weights_.layers[layer], ctx,
-                  {.hidden = x,
-                   .tokens = T,
-                   .start = start,
-                   .position = start,
-                   .kv = &kv,
-                   .cache_layer = layer});
+                  {.hidden = x, .tokens = T, .rows = rows_.data(), .cache_layer = layer});
   }
-  kv.commit(T);
+  for (const SequenceInput& seq : batch) seq.kv->commit(static_cast<int64_t>(seq.tokens.size()));
   rms_norm(x, weights_.norm.data(), T, H, H, static_cast<float>(config_.rms_norm_eps), x);
   if (hidden != nullptr) std::copy(x, x + T * H, hidden);
   if (logits == nullptr) return;
-  const int64_t first = last_row_logits ? T - 1 : 0;
-  project(ctx, weights_.lm_head, x + first * H, H, T - first, logits, config_.vocab_size);
+  project_rows(ctx, weights_.lm_head, x, H, logit_rows_, logits, config_.vocab_size);
 }
 
 }  // namespace nextn

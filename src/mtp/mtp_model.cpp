@@ -33,13 +33,36 @@ KvCache MtpModel::make_cache(int64_t capacity) const {
 void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
                        std::span<const int32_t> tokens, KvCache& kv, float* logits,
                        float* recycled, bool last_row_logits) {
+  const MtpSequenceInput one[] = {{.position = position,
+                                   .hidden = hidden,
+                                   .tokens = tokens,
+                                   .kv = &kv,
+                                   .all_logits = !last_row_logits}};
+  forward(k, one, logits, recycled);
+}
+
+void MtpModel::forward(int64_t k, std::span<const MtpSequenceInput> batch, float* logits,
+                       float* recycled) {
   if (k < 0 || k >= layers()) fail("MTP layer {} does not exist (D = {})", k, layers());
   const MtpLayerWeights& w = weights_.mtp_layers[k];
-  const int64_t T = static_cast<int64_t>(tokens.size());
   const int64_t H = config_.hidden_size;
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  for (int32_t token : tokens) check_token(token, config_);
-  kv.reserve_append(T);
+  rows_.clear();
+  logit_rows_.clear();
+  for (const MtpSequenceInput& seq : batch) {
+    const auto count = static_cast<int64_t>(seq.tokens.size());
+    if (count == 0) fail("a sequence in the MTP batch has no rows");
+    for (const MtpSequenceInput& other : batch) {
+      if (&other != &seq && other.kv == seq.kv) fail("an MTP cache appears twice in one batch");
+    }
+    for (int32_t token : seq.tokens) check_token(token, config_);
+    seq.kv->reserve_append(count);
+    for (int64_t t = 0; t < count; ++t) {
+      if (seq.all_logits || t + 1 == count) logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
+      rows_.push_back({.kv = seq.kv, .slot = seq.kv->size() + t, .position = seq.position + t});
+    }
+  }
+  const auto T = static_cast<int64_t>(rows_.size());
   arena_.reset();
   const ForwardContext ctx{.config = config_,
                            .rope = rope_,
@@ -49,29 +72,25 @@ void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
                            .options = forward_options_,
                            .traffic = &traffic_};
   traffic_ = WeightTraffic{};
-  const int64_t start = kv.size();
   // [enorm(e) ; hnorm(h)] per row: embedding first (columns 0..H−1 of eh_proj).
   float* joined = arena_.take(T * 2 * H);
-  for (int64_t t = 0; t < T; ++t) {
-    float* e = joined + t * 2 * H;
-    if (options_.pos0_mask && position + t == 0) {
-      std::fill(e, e + H, 0.0f);  // RMSNorm of zeros is zeros
-    } else {
-      decode_row(*weights_.mtp_embed_tokens, tokens[t], e);
-      rms_norm(e, w.enorm.data(), 1, H, H, eps, e);
+  int64_t row = 0;
+  for (const MtpSequenceInput& seq : batch) {
+    for (size_t t = 0; t < seq.tokens.size(); ++t, ++row) {
+      float* e = joined + row * 2 * H;
+      if (options_.pos0_mask && rows_[row].position == 0) {
+        std::fill(e, e + H, 0.0f);  // RMSNorm of zeros is zeros
+      } else {
+        decode_row(*weights_.mtp_embed_tokens, seq.tokens[t], e);
+        rms_norm(e, w.enorm.data(), 1, H, H, eps, e);
+      }
+      rms_norm(seq.hidden + static_cast<int64_t>(t) * H, w.hnorm.data(), 1, H, H, eps, e + H);
     }
-    rms_norm(hidden + t * H, w.hnorm.data(), 1, H, H, eps, e + H);
   }
   float* x = arena_.take(T * H);
   project(ctx, w.eh_proj, joined, 2 * H, T, x, H);
-  decoder_layer(w.block, ctx,
-                {.hidden = x,
-                 .tokens = T,
-                 .start = start,
-                 .position = position,
-                 .kv = &kv,
-                 .cache_layer = 0});
-  kv.commit(T);
+  decoder_layer(w.block, ctx, {.hidden = x, .tokens = T, .rows = rows_.data(), .cache_layer = 0});
+  for (const MtpSequenceInput& seq : batch) seq.kv->commit(static_cast<int64_t>(seq.tokens.size()));
   float* normed = arena_.take(T * H);
   rms_norm(x, w.shared_head_norm.data(), T, H, H, eps, normed);
   if (recycled != nullptr) {
@@ -79,8 +98,7 @@ void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
     std::copy(source, source + T * H, recycled);
   }
   if (logits == nullptr) return;
-  const int64_t first = last_row_logits ? T - 1 : 0;
-  project(ctx, w.head, normed + first * H, H, T - first, logits, config_.vocab_size);
+  project_rows(ctx, w.head, normed, H, logit_rows_, logits, config_.vocab_size);
 }
 
 }  // namespace nextn

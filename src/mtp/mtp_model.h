@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "core/arena.h"
 #include "core/thread_pool.h"
 #include "kv/kv_cache.h"
+#include "model/attention.h"
 #include "model/forward_context.h"
 #include "model/model_weights.h"
 #include "model/rope.h"
@@ -26,6 +28,16 @@ struct MtpOptions {
   // vLLM zeroes the embedding at position 0; the models were trained without that mask.
   bool pos0_mask = true;
   MtpRecycle recycle = MtpRecycle::kPostNorm;
+};
+
+// One sequence's rows in a batched MTP pass: rows at positions position .. position + T − 1
+// with hidden [T, H] and tokens [T], appended to `kv` (that sequence's cache of the layer).
+struct MtpSequenceInput {
+  int64_t position = 0;
+  const float* hidden = nullptr;
+  std::span<const int32_t> tokens;
+  KvCache* kv = nullptr;
+  bool all_logits = true;  // false: logits of the last row only
 };
 
 class MtpModel {
@@ -45,6 +57,11 @@ class MtpModel {
   // recycled may alias hidden.
   void forward(int64_t k, int64_t position, const float* hidden, std::span<const int32_t> tokens,
                KvCache& kv, float* logits, float* recycled, bool last_row_logits = false);
+  // Layer k over several sequences in one pass. recycled [Σ T_i, H] in batch order (it may
+  // alias the inputs: they are read first); logits hold every row of the sequences with all_logits and the last
+  // row of the others, in batch order.
+  void forward(int64_t k, std::span<const MtpSequenceInput> batch, float* logits,
+               float* recycled);
 
  private:
   const ModelConfig& config_;
@@ -55,6 +72,8 @@ class MtpModel {
   ForwardOptions forward_options_;
   Arena arena_;
   WeightTraffic traffic_;
+  std::vector<RowPlace> rows_;  // per pass; capacity kept across passes
+  std::vector<int64_t> logit_rows_;
 };
 
 }  // namespace nextn
