@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   clang-14 libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes
-  nlohmann-json3-dev libfmt-dev libcli11-dev libpcre2-dev libutf8proc-dev
+  nlohmann-json3-dev libfmt-dev libcli11-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   python3 python3-numpy
 )
@@ -33,3 +33,10 @@ else
 fi
 
 "$(dirname "$0")/fetch_tokenizers.sh"
+
+# The server tests drive `nextn serve` with the official OpenAI client (npm, pinned by the lock).
+server_tests="$(dirname "$0")/../tests/server_js"
+if [[ -f "$server_tests/package-lock.json" && ! -d "$server_tests/node_modules" ]]; then
+  echo "setup: npm ci in tests/server_js"
+  (cd "$server_tests" && npm ci --no-audit --no-fund --silent)
+fi
