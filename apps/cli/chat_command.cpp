@@ -84,14 +84,7 @@ class ChatSession {
         sampling_(sampling_from(args.decoding, text.generation_config())),
         options_(speculation_from(args.decoding, text.config())),
         decoder_(text.config(), *text.model().bound, pool, args.context, options_) {
-    if (!args.chat_kwargs.empty()) {
-      try {
-        extra_ = nlohmann::ordered_json::parse(args.chat_kwargs);
-      } catch (const nlohmann::json::exception& e) {
-        fail("--chat-kwargs: not valid JSON ({})", e.what());
-      }
-      if (!extra_.is_object()) fail("--chat-kwargs: expected a JSON object");
-    }
+    extra_ = parse_chat_kwargs(args.chat_kwargs);
     text_.chat_template();  // fails now, before the first prompt, when there is none
     reset();
   }

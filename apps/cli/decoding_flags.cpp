@@ -51,6 +51,20 @@ SamplingParams sampling_from(const DecodingFlags& flags,
   return sampling;
 }
 
+nlohmann::ordered_json parse_chat_kwargs(const std::string& text) {
+  if (text.empty()) return nlohmann::ordered_json::object();
+  nlohmann::ordered_json kwargs;
+  try {
+    kwargs = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail("--chat-kwargs: not valid JSON ({})", e.what());
+  }
+  if (!kwargs.is_object()) {
+    fail("--chat-kwargs: expected a JSON object, e.g. '{{\"enable_thinking\": false}}'");
+  }
+  return kwargs;
+}
+
 bool speculation_requested(const DecodingFlags& flags) { return flags.spec_tokens != "0"; }
 
 SpeculativeOptions speculation_from(const DecodingFlags& flags, const ModelConfig& config) {

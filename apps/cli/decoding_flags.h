@@ -39,6 +39,8 @@ SamplingParams sampling_from(const DecodingFlags& flags,
 // --spec-tokens: "auto" or a count; "auto" without MTP layers is plain decoding.
 SpeculativeOptions speculation_from(const DecodingFlags& flags, const ModelConfig& config);
 bool speculation_requested(const DecodingFlags& flags);
+// --chat-kwargs: extra chat-template variables as a JSON object ('' gives an empty object).
+nlohmann::ordered_json parse_chat_kwargs(const std::string& text);
 
 // The statistics block on stderr after a generation.
 void print_sampling(const SamplingParams& sampling);

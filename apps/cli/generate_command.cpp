@@ -43,15 +43,7 @@ std::vector<int32_t> prompt_ids(const GenerateArgs& args, const TextModel& text)
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   if (args.system) messages.push_back({{"role", "system"}, {"content", *args.system}});
   messages.push_back({{"role", "user"}, {"content", *args.prompt}});
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-  if (!args.chat_kwargs.empty()) {
-    try {
-      extra = nlohmann::ordered_json::parse(args.chat_kwargs);
-    } catch (const nlohmann::json::exception& e) {
-      fail("--chat-kwargs: not valid JSON ({})", e.what());
-    }
-    if (!extra.is_object()) fail("--chat-kwargs: expected a JSON object, e.g. '{{\"enable_thinking\": false}}'");
-  }
+  const nlohmann::ordered_json extra = parse_chat_kwargs(args.chat_kwargs);
   return text.encode_chat(text.render_chat(messages, /*add_generation_prompt=*/true, nullptr, extra));
 }
 
