@@ -2,11 +2,15 @@
 (tests/reference/run_reference.py output) on an exported checkpoint.
 
   /usr/bin/python3 tests/reference/run_reference.py --model DIR --tokens 1,2,3 --out-dir REF
-  /usr/bin/python3 tools/train/check_reference.py DIR 1,2,3 REF
-Prints the max relative error (max |a-b| / max |b|) of the target and MTP-0 logits.
+  /usr/bin/python3 tools/train/check_reference.py DIR 1,2,3 REF [NEXTN_BINARY]
+Prints the max relative error (max |a-b| / max |b|, as tests/model/golden_test.cpp) and whether
+every row's argmax agrees, for the target and MTP-0 logits; with a nextn binary, also for
+`nextn logits` on the same checkpoint and tokens.
 """
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -30,12 +34,20 @@ def main():
     m = load_model(directory)
     with torch.no_grad():
         logits, mtp = m(tokens)
+    results = [("torch", "target_logits", logits[0].numpy()),
+               ("torch", "mtp_logits_0", mtp[0][0].numpy())]
+    if len(sys.argv) > 4:
+        with tempfile.TemporaryDirectory() as tmp:
+            t, mt = os.path.join(tmp, "t.npy"), os.path.join(tmp, "m.npy")
+            subprocess.run([sys.argv[4], "logits", "--model", directory, "--tokens", toks,
+                            "--out", t, "--mtp-out", mt], check=True, stdout=subprocess.DEVNULL)
+            results += [("nextn", "target_logits", np.load(t)), ("nextn", "mtp_logits_0", np.load(mt))]
     ok = True
-    for name, ours in (("target_logits", logits[0]), ("mtp_logits_0", mtp[0][0])):
+    for who, name, ours in results:
         r = np.load(os.path.join(ref, name + ".npy"))
-        err = np.abs(ours.numpy() - r).max() / np.abs(r).max()
-        same = (ours.numpy().argmax(-1) == r.argmax(-1)).all()
-        print("%-14s max rel err %.2e  argmax equal %s" % (name, err, same))
+        err = np.abs(ours - r).max() / np.abs(r).max()
+        same = bool((ours.argmax(-1) == r.argmax(-1)).all())
+        print("%-6s %-14s max rel err %.2e  argmax equal %s" % (who, name, err, same))
         ok &= err < 1e-4 and same
     sys.exit(0 if ok else 1)
 

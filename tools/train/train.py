@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-windows", type=int, default=64)
+    ap.add_argument("--stop-after", type=int, default=None,
+                    help="end after this many steps (the schedule still spans --steps)")
     ap.add_argument("--config", default="{}", help="JSON overrides of the config (smoke tests)")
     args = ap.parse_args()
 
@@ -134,7 +136,8 @@ def main():
     load_sum = [torch.zeros(m.E) for m in moes]
     t_start = time.time()
     history = []
-    for step in range(args.steps):
+    last = args.steps if args.stop_after is None else min(args.steps, args.stop_after)
+    for step in range(last):
         starts = rng.randint(0, len(train_ids) - args.seq - 1, size=args.batch)
         batch = torch.from_numpy(np.stack([train_ids[s:s + args.seq + 1] for s in starts]))
         for g in opt.param_groups:
@@ -150,12 +153,12 @@ def main():
                 load = m.last_load.float()
                 load_sum[i] += load
                 m.e_score_correction_bias += args.bias_rate * torch.sign(load.mean() - load)
-        if step % 25 == 0 or step == args.steps - 1:
+        if step % 25 == 0 or step == last - 1:
             el = time.time() - t_start
             log("step %5d lr %.2e loss %.4f main %.4f mtp %.4f gnorm %.2f  %.1f tok/s  %.0fs"
                 % (step, lr_at(step), loss.item(), main_loss.item(), mtp_losses[0].item(),
                    gnorm.item(), (step + 1) * args.batch * args.seq / el, el))
-        if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
+        if (step + 1) % args.eval_every == 0 or step == last - 1:
             hm, ht = evaluate(model, held)
             history.append({"step": step + 1, "train_main": main_loss.item(),
                             "train_mtp": mtp_losses[0].item(), "held_main": hm, "held_mtp": ht})
