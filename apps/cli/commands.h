@@ -17,5 +17,6 @@ Action add_generate_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_tokenize_command(CLI::App& app);
 Action add_chat_command(CLI::App& app);
+Action add_serve_command(CLI::App& app);
 
 }  // namespace nextn::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   actions["bench"] = nextn::cli::add_bench_command(app);
   actions["tokenize"] = nextn::cli::add_tokenize_command(app);
   actions["chat"] = nextn::cli::add_chat_command(app);
+  actions["serve"] = nextn::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
