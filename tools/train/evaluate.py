@@ -110,6 +110,9 @@ def main():
     model = load_model(args.model)
     tok = os.path.join(args.model, "tokenizer.json")
     prompts, held = prompts_of(model.c, tok, args.prompts, args.prompt_len)
+    ds = model.c["architectures"][0] == "DeepseekV3ForCausalLM"
+    train_ids, _ = train.token_streams(tok, model.c["bos_token_id"] if ds else configs.GLM_GMASK,
+                                       model.c["eos_token_id"] if ds else configs.GLM_EOT)
     report = {"model": args.model, "prompts": args.prompts, "prompt_len": args.prompt_len,
               "n": args.n}
     # held-out losses of the exported weights, and the expert load on held-out text
@@ -122,11 +125,15 @@ def main():
             for l, m in zip(loads, model.moe_modules()):
                 l += m.last_load.float()
     report["held_out_main_loss"], report["held_out_mtp_loss"] = hm, ht
+    report["train_main_loss"], report["train_mtp_loss"] = train.evaluate(
+        model, train.heldout_windows(train_ids, 128, 64))
+    print("train-split loss (64 windows) main %.4f mtp %.4f"
+          % (report["train_main_loss"], report["train_mtp_loss"]))
     report["expert_load_share"] = [[round(x, 3) for x in (l / l.sum()).tolist()] for l in loads]
     print("held-out loss main %.4f mtp %.4f" % (hm, ht))
     for i, l in enumerate(report["expert_load_share"]):
         print("MoE layer %d load share %s (max/mean %.2f)" % (i, l, max(l) * len(l)))
-    ks = [int(k) for k in args.ks.split(",")]
+    ks = [int(k) for k in args.ks.split(",") if k]
     if not args.no_python:
         seqs = greedy(model, prompts, args.n)
         report["python_greedy"] = seqs[:, args.prompt_len:].tolist()
