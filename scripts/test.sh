@@ -10,6 +10,13 @@ echo "== Release build and tests"
 scripts/build.sh build
 ctest --test-dir build -j "$jobs" --output-on-failure
 
+echo "== nextn serve with the OpenAI client (tests/server_js)"
+if [[ ! -d tests/server_js/node_modules ]]; then
+  echo "tests/server_js/node_modules is missing: run scripts/setup.sh (it runs npm ci there)" >&2
+  exit 1
+fi
+NEXTN_BINARY="$PWD/build/nextn" node --test tests/server_js/
+
 if [[ "${1:-}" == "--quick" ]]; then exit 0; fi
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/socket.h>
+
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -217,6 +219,7 @@ int Server::bind() {
     }
     s.port = s.options.port;
   }
+  s.http.widen_backlog(1024);
   return s.port;
 }
 

@@ -26,6 +26,16 @@ struct RequestRecord {
   bool deferred = false;                   // a stream: logged when it ends, not by the handler
 };
 
+// httplib listens with a backlog of 5, so a burst of new connections overflows it and the
+// dropped SYNs cost the clients a one-second retransmit; Linux lets listen() be called
+// again on the bound socket to widen it.
+class HttpServer : public httplib::Server {
+ public:
+  void widen_backlog(int backlog) {
+    if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, backlog);
+  }
+};
+
 struct Server::Impl {
   Impl(const TextModel& m, GenerationBackend& b, ServerOptions o)
       : model(m), backend(b), options(std::move(o)) {}
@@ -33,7 +43,7 @@ struct Server::Impl {
   const TextModel& model;
   GenerationBackend& backend;
   ServerOptions options;
-  httplib::Server http;
+  HttpServer http;
   ServerMetrics metrics;
   std::atomic<int64_t> in_flight{0};
   std::atomic<bool> stopping{false};
