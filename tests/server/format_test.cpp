@@ -9,6 +9,7 @@
 #include "server/metrics.h"
 #include "server/openai_response.h"
 #include "server/reasoning.h"
+#include "server/server_impl.h"
 #include "server/sse.h"
 #include "server_test_util.h"
 
@@ -167,6 +168,22 @@ TEST(Metrics, RendersTheTextFormat) {
   EXPECT_EQ(samples.at("nextn:spec_decode_num_accepted_tokens_per_pos_total{position=\"2\"}"), 2);
   EXPECT_EQ(samples.at("nextn:generation_tokens_total"), 30);
   EXPECT_EQ(escape_label("a\"b\\c\n"), "a\\\"b\\\\c\\n");
+}
+
+TEST(LogLine, TextAndJson) {
+  RequestRecord record{.method = "POST", .path = "/v1/completions", .status = 200, .seconds = 1.5};
+  record.result = GenerationResult{.finish = FinishReason::kLength, .prompt_tokens = 3, .completion_tokens = 8};
+  record.result->stats.drafts = 2;
+  record.result->stats.draft_tokens = 6;
+  record.result->stats.accepted_tokens = 3;
+  EXPECT_EQ(format_log_line(record, LogFormat::kText),
+            "POST /v1/completions 200 1.500s prompt=3 completion=8 finish=length accept=0.50 mean_len=2.50");
+  const auto json = nlohmann::json::parse(format_log_line(record, LogFormat::kJson));
+  EXPECT_EQ(json["status"], 200);
+  EXPECT_EQ(json["completion_tokens"], 8);
+  EXPECT_DOUBLE_EQ(json["mean_acceptance_length"], 2.5);
+  EXPECT_EQ(endpoint_label("/v1/models/x"), "/v1/models/{id}");
+  EXPECT_EQ(endpoint_label("/../etc"), "other");
 }
 
 }  // namespace

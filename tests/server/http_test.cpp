@@ -27,6 +27,7 @@ class ScriptedBackend : public GenerationBackend {
   std::atomic<int> refuse{0};  // 1: EngineFull(kQueue), 2: EngineFull(kKvBudget), 3: Error
   std::chrono::milliseconds delay{0};
   int words = 5;
+  std::vector<std::string> script;  // when set: these updates instead of "w0 w1 ..."
 
   ~ScriptedBackend() override {
     for (auto& t : threads_) t.join();
@@ -41,13 +42,19 @@ class ScriptedBackend : public GenerationBackend {
     threads_.emplace_back([this, id, request = std::move(request), callbacks = std::move(callbacks)] {
       GenerationResult result{.finish = FinishReason::kLength,
                               .prompt_tokens = static_cast<int64_t>(request.prompt.size())};
-      for (int i = 0; i < words; ++i) {
+      const int count = script.empty() ? words : static_cast<int>(script.size());
+      for (int i = 0; i < count; ++i) {
         std::this_thread::sleep_for(delay);
         if (cancelled(id)) {
           result.finish = FinishReason::kInterrupt;
           break;
         }
-        GenerationUpdate update{.text = "w" + std::to_string(i) + " ", .tokens = {i}};
+        GenerationUpdate update{.tokens = {i}};
+        if (script.empty()) {
+          update.text = fmt::format("w{} ", i);
+        } else {
+          update.text = script[static_cast<size_t>(i)];
+        }
         result.text += update.text;
         ++result.completion_tokens;
         callbacks.on_update(update);
@@ -266,6 +273,31 @@ TEST(Http, StreamsServerSentEvents) {
   EXPECT_EQ(usage["usage"]["completion_tokens"], 5);
   const Json finish = Json::parse(lines[lines.size() - 3]);
   EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
+}
+
+TEST(Http, ReasoningIsSplitFromContent) {
+  ScriptedBackend backend;
+  backend.script = {"<thi", "nk>Let me see", ".</th", "ink>", "Four."};
+  ServerFixture server(backend, options());
+  auto client = server.client();
+  const auto whole = client.Post("/v1/chat/completions", kChat, "application/json");
+  const Json message = Json::parse(whole->body)["choices"][0]["message"];
+  EXPECT_EQ(message["reasoning_content"], "Let me see.");
+  EXPECT_EQ(message["content"], "Four.");
+  const auto stream = client.Post("/v1/chat/completions",
+                                  R"({"messages":[{"role":"user","content":"hi"}],"stream":true})", "application/json");
+  std::string reasoning, content;
+  for (const auto& line : sse_data_lines(stream->body)) {
+    if (line == "[DONE]") continue;
+    const Json delta = Json::parse(line)["choices"][0]["delta"];
+    reasoning += delta.value("reasoning_content", "");
+    content += delta.value("content", "");
+  }
+  EXPECT_EQ(reasoning, "Let me see.");
+  EXPECT_EQ(content, "Four.");
+  // Text completions are never split.
+  const auto text = client.Post("/v1/completions", R"({"prompt":"hi"})", "application/json");
+  EXPECT_EQ(Json::parse(text->body)["choices"][0]["text"], "<think>Let me see.</think>Four.");
 }
 
 TEST(Http, AClientThatGoesAwayMidStreamIsCancelled) {

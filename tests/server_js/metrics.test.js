@@ -70,3 +70,42 @@ test('the parser is strict', () => {
   assert.throws(() => parsePrometheus('# TYPE x counter\nx 1'), /newline/);
   assert.equal(parsePrometheus('# TYPE x counter\nx{a="q\\"z"} 2\n').series.get('x{a="q\\"z"}'), 2);
 });
+
+test('a client that aborts a stream has its request cancelled', async () => {
+  const client = server.client();
+  const cancelled = async () => (await scrape()).series.get('nextn:request_cancelled_total');
+  const before = await cancelled();
+  const controller = new AbortController();
+  const stream = await client.completions.create(
+    { model: 'tiny', prompt: 'Once', max_tokens: 3000, temperature: 0, ignore_eos: true, stream: true },
+    { signal: controller.signal });
+  let chunks = 0;
+  try {
+    for await (const chunk of stream) {
+      assert.ok(chunk.choices);
+      if (++chunks === 3) controller.abort();
+    }
+  } catch (err) {  // the client may end the loop quietly or throw its abort error
+    assert.ok(err.name === 'APIUserAbortError' || err.name === 'AbortError', String(err));
+  }
+  assert.equal(chunks, 3);
+  const deadline = Date.now() + 5000;
+  while ((await cancelled()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await cancelled(), before + 1);
+  assert.equal((await scrape()).series.get('nextn:num_requests_running'), 0);
+});
+
+test('more requests than --max-concurrent get 429', async () => {
+  const small = await startServer(makeTiny(), ['--max-concurrent', '1']);
+  try {
+    const client = small.client();
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () =>
+      client.completions.create({ model: 'tiny', prompt: 'Once', max_tokens: 500, ignore_eos: true })));
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const limited = results.filter((r) => r.status === 'rejected' && r.reason.status === 429).length;
+    assert.equal(ok + limited, 4);
+    assert.ok(ok >= 1 && limited >= 1, `ok ${ok}, 429 ${limited}`);
+  } finally {
+    assert.equal(await small.stop(), 0);
+  }
+});
