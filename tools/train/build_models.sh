@@ -10,7 +10,7 @@ py=/usr/bin/python3
 mkdir -p "$work"
 $py tools/train/bpe.py --out "$work/tok" --vocab 4096
 nice -n 10 $py tools/train/train.py --family deepseek --tokenizer "$work/tok/tokenizer.json" \
-  --out "$work/run-ds" --steps 800 --stop-after 800 --batch 16 --seq 128 --lr 3e-3 --warmup 50 \
+  --out "$work/run-ds" --steps 800 --batch 16 --seq 128 --lr 3e-3 --warmup 50 \
   --threads 1 --seed 0 --eval-every 200
 $py tools/train/export.py --ckpt "$work/run-ds/ckpt.pt" --tokenizer "$work/tok/tokenizer.json" \
   --out models/deepseek-v3-tiny-py
