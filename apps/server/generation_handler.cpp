@@ -15,8 +15,9 @@ namespace nextn::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kPoll = std::chrono::milliseconds(100);        // how often a waiting handler looks up
-constexpr auto kKeepAlive = std::chrono::milliseconds(1000);  // a comment after this long without data
+constexpr auto kPoll = std::chrono::milliseconds(100);  // how often a waiting handler looks up
+constexpr auto kKeepAlive =
+    std::chrono::milliseconds(1000);  // a comment after this long without data
 
 // Holds one of the --max-concurrent places while a request is in flight.
 class Slot {
@@ -49,13 +50,15 @@ struct StreamState {
 void Server::Impl::handle_generation(Endpoint endpoint, const httplib::Request& req,
                                      httplib::Response& res, RequestRecord& record) {
   const auto start = Clock::now();
-  if (stopping.load()) throw ApiError(503, "service_unavailable_error", "the server is shutting down");
+  if (stopping.load())
+    throw ApiError(503, "service_unavailable_error", "the server is shutting down");
   if (in_flight.fetch_add(1) >= options.max_concurrent) {
     in_flight.fetch_sub(1);
-    throw ApiError(429, "rate_limit_error",
-                   fmt::format("too many requests in flight: this server takes {} at once (--max-concurrent)",
-                               options.max_concurrent),
-                   "", "too_many_requests");
+    throw ApiError(
+        429, "rate_limit_error",
+        fmt::format("too many requests in flight: this server takes {} at once (--max-concurrent)",
+                    options.max_concurrent),
+        "", "too_many_requests");
   }
   auto slot = std::make_shared<Slot>(in_flight);
 
@@ -81,7 +84,8 @@ void Server::Impl::handle_generation(Endpoint endpoint, const httplib::Request& 
       PendingRequest::Batch batch = pending->wait(kPoll);
       for (const GenerationUpdate& update : batch.updates) assembler->add(update);
       if (batch.result) {
-        res.set_content(assembler->body(*batch.result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+        res.set_content(assembler->body(*batch.result)
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                         "application/json");
         record.result = std::move(batch.result);
         return;
@@ -119,7 +123,8 @@ void Server::Impl::handle_generation(Endpoint endpoint, const httplib::Request& 
           state->opened = true;
         }
         PendingRequest::Batch batch = state->pending->wait(kPoll);
-        for (const GenerationUpdate& update : batch.updates) out += state->assembler->update_events(update);
+        for (const GenerationUpdate& update : batch.updates)
+          out += state->assembler->update_events(update);
         if (batch.result) {
           out += state->assembler->close_events(*batch.result);
           state->record.result = std::move(batch.result);

@@ -30,7 +30,8 @@ const Json* member(const Json& object, const char* name) {
 }
 
 double number(const Json& value, const std::string& param, double lo, double hi) {
-  if (!value.is_number()) invalid_param(param, "'{}' must be a number, not {}", param, type_name(value));
+  if (!value.is_number())
+    invalid_param(param, "'{}' must be a number, not {}", param, type_name(value));
   const double x = value.get<double>();
   if (!std::isfinite(x) || x < lo || x > hi) {
     invalid_param(param, "'{}' must be in [{}, {}], got {}", param, lo, hi, value.dump());
@@ -51,12 +52,14 @@ int64_t integer(const Json& value, const std::string& param, int64_t lo, int64_t
 }
 
 bool boolean(const Json& value, const std::string& param) {
-  if (!value.is_boolean()) invalid_param(param, "'{}' must be a boolean, not {}", param, type_name(value));
+  if (!value.is_boolean())
+    invalid_param(param, "'{}' must be a boolean, not {}", param, type_name(value));
   return value.get<bool>();
 }
 
 const std::string& string(const Json& value, const std::string& param) {
-  if (!value.is_string()) invalid_param(param, "'{}' must be a string, not {}", param, type_name(value));
+  if (!value.is_string())
+    invalid_param(param, "'{}' must be a string, not {}", param, type_name(value));
   return value.get_ref<const std::string&>();
 }
 
@@ -67,7 +70,8 @@ void refuse_unsupported(const Json& body) {
       invalid_param(name, "'{}' is not supported by nextn (only 0)", name);
     }
   }
-  if (const Json* v = member(body, "repetition_penalty"); v && number(*v, "repetition_penalty", 0.0, 100.0) != 1.0) {
+  if (const Json* v = member(body, "repetition_penalty");
+      v && number(*v, "repetition_penalty", 0.0, 100.0) != 1.0) {
     invalid_param("repetition_penalty", "'repetition_penalty' is not supported by nextn (only 1)");
   }
   if (const Json* v = member(body, "n"); v && integer(*v, "n", 1, 128) != 1) {
@@ -95,7 +99,8 @@ void refuse_unsupported(const Json& body) {
 
 SamplingParams read_sampling(const Json& body, const RequestLimits& limits) {
   SamplingParams s = limits.default_sampling;
-  if (const Json* v = member(body, "temperature")) s.temperature = static_cast<float>(number(*v, "temperature", 0.0, 2.0));
+  if (const Json* v = member(body, "temperature"))
+    s.temperature = static_cast<float>(number(*v, "temperature", 0.0, 2.0));
   if (const Json* v = member(body, "top_p")) {
     s.top_p = static_cast<float>(number(*v, "top_p", 0.0, 1.0));
     if (s.top_p <= 0.0f) invalid_param("top_p", "'top_p' must be in (0, 1], got {}", v->dump());
@@ -104,10 +109,13 @@ SamplingParams read_sampling(const Json& body, const RequestLimits& limits) {
     const int64_t k = integer(*v, "top_k", -1, int64_t{1} << 31);
     s.top_k = k < 0 ? 0 : k;  // -1: off, as in vLLM
   }
-  if (const Json* v = member(body, "min_p")) s.min_p = static_cast<float>(number(*v, "min_p", 0.0, 1.0));
+  if (const Json* v = member(body, "min_p"))
+    s.min_p = static_cast<float>(number(*v, "min_p", 0.0, 1.0));
   if (const Json* v = member(body, "seed")) {
-    if (!v->is_number_integer()) invalid_param("seed", "'seed' must be an integer, not {}", type_name(*v));
-    s.seed = v->is_number_unsigned() ? v->get<uint64_t>() : static_cast<uint64_t>(v->get<int64_t>());
+    if (!v->is_number_integer())
+      invalid_param("seed", "'seed' must be an integer, not {}", type_name(*v));
+    s.seed =
+        v->is_number_unsigned() ? v->get<uint64_t>() : static_cast<uint64_t>(v->get<int64_t>());
   }
   return s;
 }
@@ -119,8 +127,10 @@ std::vector<std::string> read_stop(const Json& body) {
   if (v->is_string()) {
     stop.push_back(v->get<std::string>());
   } else if (v->is_array()) {
-    if (v->size() > 16) invalid_param("stop", "'stop' may hold at most 16 strings, got {}", v->size());
-    for (size_t i = 0; i < v->size(); ++i) stop.push_back(string((*v)[i], fmt::format("stop[{}]", i)));
+    if (v->size() > 16)
+      invalid_param("stop", "'stop' may hold at most 16 strings, got {}", v->size());
+    for (size_t i = 0; i < v->size(); ++i)
+      stop.push_back(string((*v)[i], fmt::format("stop[{}]", i)));
   } else {
     invalid_param("stop", "'stop' must be a string or an array of strings, not {}", type_name(*v));
   }
@@ -130,9 +140,11 @@ std::vector<std::string> read_stop(const Json& body) {
   return stop;
 }
 
-SpeculationRequest fixed_speculation(int64_t k, const std::string& param, const RequestLimits& limits) {
+SpeculationRequest fixed_speculation(int64_t k, const std::string& param,
+                                     const RequestLimits& limits) {
   if (k > 0 && !limits.has_mtp) {
-    invalid_param(param, "speculative decoding with {} tokens needs MTP layers, and this model has none", k);
+    invalid_param(
+        param, "speculative decoding with {} tokens needs MTP layers, and this model has none", k);
   }
   if (k > limits.max_spec_tokens) {
     invalid_param(param, "'{}' must be at most {} (the server's --max-spec-tokens), got {}", param,
@@ -153,15 +165,17 @@ SpeculationRequest read_speculation(const Json& body, const RequestLimits& limit
   if (v->is_object()) {
     count = member(*v, "num_tokens");
     param = "speculative.num_tokens";
-    if (!count) invalid_param(param, "'speculative' needs 'num_tokens' (a count, 0 for off, or \"auto\")");
+    if (!count)
+      invalid_param(param, "'speculative' needs 'num_tokens' (a count, 0 for off, or \"auto\")");
   }
   if (count->is_string()) {
-    if (*count != "auto") invalid_param(param, "'{}' must be \"auto\" or a count, got {}", param, count->dump());
+    if (*count != "auto")
+      invalid_param(param, "'{}' must be \"auto\" or a count, got {}", param, count->dump());
     return automatic;
   }
   if (!count->is_number_integer()) {
-    invalid_param(param, "'{}' must be \"auto\", an integer or {{\"num_tokens\": K}}, not {}", param,
-                  type_name(*count));
+    invalid_param(param, "'{}' must be \"auto\", an integer or {{\"num_tokens\": K}}, not {}",
+                  param, type_name(*count));
   }
   return fixed_speculation(integer(*count, param, 0, 1 << 20), param, limits);
 }
@@ -179,7 +193,9 @@ std::vector<int32_t> completion_prompt(const Json& body, const TextModel& model)
       invalid_param("prompt", "{}", e.what());
     }
   }
-  if (!v->is_array()) invalid_param("prompt", "'prompt' must be a string or an array of token ids, not {}", type_name(*v));
+  if (!v->is_array())
+    invalid_param("prompt", "'prompt' must be a string or an array of token ids, not {}",
+                  type_name(*v));
   std::vector<int32_t> ids;
   const int64_t vocab = model.config().vocab_size;
   for (size_t i = 0; i < v->size(); ++i) {
@@ -198,16 +214,20 @@ std::vector<int32_t> chat_prompt(const Json& body, const TextModel& model, bool&
   if (const Json* v = member(body, "tools")) {
     if (!v->is_array()) invalid_param("tools", "'tools' must be an array, not {}", type_name(*v));
     for (size_t i = 0; i < v->size(); ++i) {
-      if (!(*v)[i].is_object()) invalid_param(fmt::format("tools[{}]", i), "each tool must be an object");
+      if (!(*v)[i].is_object())
+        invalid_param(fmt::format("tools[{}]", i), "each tool must be an object");
     }
     if (!v->empty()) tools = *v;
   }
   Json extra = Json::object();
   if (const Json* v = member(body, "chat_template_kwargs")) {
-    if (!v->is_object()) invalid_param("chat_template_kwargs", "'chat_template_kwargs' must be an object, not {}", type_name(*v));
+    if (!v->is_object())
+      invalid_param("chat_template_kwargs", "'chat_template_kwargs' must be an object, not {}",
+                    type_name(*v));
     extra = *v;
   }
-  if (const Json* v = member(body, "enable_thinking")) extra["enable_thinking"] = boolean(*v, "enable_thinking");
+  if (const Json* v = member(body, "enable_thinking"))
+    extra["enable_thinking"] = boolean(*v, "enable_thinking");
   std::string rendered;
   try {
     rendered = model.render_chat(normalized, /*add_generation_prompt=*/true, tools, extra);
@@ -236,7 +256,8 @@ Json parse_body(const std::string& body) {
 }
 
 Json normalize_messages(const Json& messages) {
-  if (!messages.is_array()) invalid_param("messages", "'messages' must be an array, not {}", type_name(messages));
+  if (!messages.is_array())
+    invalid_param("messages", "'messages' must be an array, not {}", type_name(messages));
   if (messages.empty()) invalid_param("messages", "'messages' must not be empty");
   Json out = Json::array();
   for (size_t i = 0; i < messages.size(); ++i) {
@@ -248,13 +269,16 @@ Json normalize_messages(const Json& messages) {
     std::string r = string(*role, at + ".role");
     if (r == "developer") r = "system";  // the templates know system only
     if (r != "system" && r != "user" && r != "assistant" && r != "tool") {
-      invalid_param(at + ".role", "'{}.role' must be system, developer, user, assistant or tool, got '{}'", at, r);
+      invalid_param(at + ".role",
+                    "'{}.role' must be system, developer, user, assistant or tool, got '{}'", at,
+                    r);
     }
     Json copy = m;
     copy["role"] = r;
     const Json* content = member(m, "content");
     if (!content) {
-      if (r == "system" || r == "user") invalid_param(at + ".content", "'{}.content' is required", at);
+      if (r == "system" || r == "user")
+        invalid_param(at + ".content", "'{}.content' is required", at);
       copy["content"] = "";
     } else if (content->is_array()) {
       std::string text;
@@ -263,7 +287,9 @@ Json normalize_messages(const Json& messages) {
         const Json& part = (*content)[j];
         const Json* type = part.is_object() ? member(part, "type") : nullptr;
         if (!type || !type->is_string() || *type != "text") {
-          invalid_param(part_at, "'{}' must be {{\"type\": \"text\", \"text\": ...}}: nextn serves text only", part_at);
+          invalid_param(
+              part_at, "'{}' must be {{\"type\": \"text\", \"text\": ...}}: nextn serves text only",
+              part_at);
         }
         const Json* t = member(part, "text");
         if (!t) invalid_param(part_at + ".text", "'{}.text' is required", part_at);
@@ -272,7 +298,9 @@ Json normalize_messages(const Json& messages) {
       }
       copy["content"] = text;
     } else if (!content->is_string()) {
-      invalid_param(at + ".content", "'{}.content' must be a string or an array of text parts, not {}", at, type_name(*content));
+      invalid_param(at + ".content",
+                    "'{}.content' must be a string or an array of text parts, not {}", at,
+                    type_name(*content));
     }
     if (const Json* calls = member(m, "tool_calls"); calls && !calls->is_array()) {
       invalid_param(at + ".tool_calls", "'{}.tool_calls' must be an array", at);
@@ -299,7 +327,8 @@ bool ends_in_open_think(const std::string& text) {
   size_t end = text.find_last_not_of(" \t\r\n");
   if (end == std::string::npos) return false;
   constexpr std::string_view kOpen = "<think>";
-  return end + 1 >= kOpen.size() && std::string_view(text).substr(end + 1 - kOpen.size(), kOpen.size()) == kOpen;
+  return end + 1 >= kOpen.size() &&
+         std::string_view(text).substr(end + 1 - kOpen.size(), kOpen.size()) == kOpen;
 }
 
 ApiRequest parse_request(Endpoint endpoint, const Json& body, const TextModel& model,
@@ -311,17 +340,20 @@ ApiRequest parse_request(Endpoint endpoint, const Json& body, const TextModel& m
     req.model = string(*v, "model");
     if (req.model != limits.model_name) {
       throw ApiError(404, "invalid_request_error",
-                     fmt::format("The model '{}' does not exist: this server serves '{}'", req.model,
-                                 limits.model_name),
+                     fmt::format("The model '{}' does not exist: this server serves '{}'",
+                                 req.model, limits.model_name),
                      "model", "model_not_found");
     }
   }
   refuse_unsupported(body);
   if (const Json* v = member(body, "stream")) req.stream = boolean(*v, "stream");
   if (const Json* v = member(body, "stream_options")) {
-    if (!req.stream) invalid_param("stream_options", "'stream_options' is only allowed when 'stream' is true");
-    if (!v->is_object()) invalid_param("stream_options", "'stream_options' must be an object, not {}", type_name(*v));
-    if (const Json* u = member(*v, "include_usage")) req.include_usage = boolean(*u, "stream_options.include_usage");
+    if (!req.stream)
+      invalid_param("stream_options", "'stream_options' is only allowed when 'stream' is true");
+    if (!v->is_object())
+      invalid_param("stream_options", "'stream_options' must be an object, not {}", type_name(*v));
+    if (const Json* u = member(*v, "include_usage"))
+      req.include_usage = boolean(*u, "stream_options.include_usage");
   }
 
   GenerationRequest& gen = req.generation;
@@ -333,8 +365,10 @@ ApiRequest parse_request(Endpoint endpoint, const Json& body, const TextModel& m
   if (endpoint == Endpoint::kChat) {
     const Json* top = member(body, "top_logprobs");
     if (const Json* v = member(body, "logprobs")) req.logprobs = boolean(*v, "logprobs");
-    if (top && !req.logprobs) invalid_param("top_logprobs", "'top_logprobs' needs 'logprobs': true");
-    if (req.logprobs) gen.top_logprobs = top ? integer(*top, "top_logprobs", 0, limits.max_top_logprobs) : 0;
+    if (top && !req.logprobs)
+      invalid_param("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    if (req.logprobs)
+      gen.top_logprobs = top ? integer(*top, "top_logprobs", 0, limits.max_top_logprobs) : 0;
   } else if (const Json* v = member(body, "logprobs")) {
     req.logprobs = true;
     gen.top_logprobs = integer(*v, "logprobs", 0, limits.max_top_logprobs);
@@ -365,18 +399,21 @@ ApiRequest parse_request(Endpoint endpoint, const Json& body, const TextModel& m
   const auto prompt_tokens = static_cast<int64_t>(gen.prompt.size());
   if (prompt_tokens == 0) invalid_param(prompt_param, "the prompt has no tokens");
   if (prompt_tokens > limits.max_prompt_tokens) {
-    invalid_param(prompt_param, "the prompt is {} tokens, over this server's limit of {} (--max-prompt-tokens)",
+    invalid_param(prompt_param,
+                  "the prompt is {} tokens, over this server's limit of {} (--max-prompt-tokens)",
                   prompt_tokens, limits.max_prompt_tokens);
   }
   const int64_t room = limits.context - prompt_tokens;
   if (room < 1) {
-    invalid_param(prompt_param, "the prompt is {} tokens and leaves no room in the {}-token context",
+    invalid_param(prompt_param,
+                  "the prompt is {} tokens and leaves no room in the {}-token context",
                   prompt_tokens, limits.context);
   }
   if (max_tokens < 0) {
     max_tokens = std::min(limits.max_tokens_limit, room);
   } else if (max_tokens > room) {
-    invalid_param(max_param, "this model's context is {} tokens: the prompt is {} and '{}' asks for {} more",
+    invalid_param(max_param,
+                  "this model's context is {} tokens: the prompt is {} and '{}' asks for {} more",
                   limits.context, prompt_tokens, max_param, max_tokens);
   }
   gen.max_tokens = max_tokens;

@@ -23,21 +23,21 @@ enum class Endpoint { kChat, kCompletions };
 
 // What the server allows and defaults to (serve flags and the checkpoint).
 struct RequestLimits {
-  std::string model_name;              // the one served model id
-  int64_t context = 4096;              // prompt + max_tokens
+  std::string model_name;  // the one served model id
+  int64_t context = 4096;  // prompt + max_tokens
   int64_t max_prompt_tokens = 4096;
-  int64_t max_tokens_limit = 4096;     // the largest max_tokens accepted
-  int64_t max_spec_tokens = 8;         // "auto" adapts up to this; a fixed K may not exceed it
+  int64_t max_tokens_limit = 4096;  // the largest max_tokens accepted
+  int64_t max_spec_tokens = 8;      // "auto" adapts up to this; a fixed K may not exceed it
   int64_t max_top_logprobs = 20;
-  bool has_mtp = true;                 // the checkpoint has MTP layers (and they are loaded)
-  SamplingParams default_sampling;     // generation_config.json's values
+  bool has_mtp = true;              // the checkpoint has MTP layers (and they are loaded)
+  SamplingParams default_sampling;  // generation_config.json's values
 };
 
 struct ApiRequest {
   Endpoint endpoint = Endpoint::kChat;
   bool stream = false;
-  bool include_usage = false;          // stream_options.include_usage
-  bool logprobs = false;               // per-token logprobs in the response
+  bool include_usage = false;  // stream_options.include_usage
+  bool logprobs = false;       // per-token logprobs in the response
   std::string model;
   GenerationRequest generation;
   // Chat: the rendered prompt ends inside a <think> block, so the output starts as reasoning.

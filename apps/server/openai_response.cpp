@@ -11,7 +11,9 @@ namespace {
 
 // GPT-2's byte-level alphabet backwards: code point → byte, or -1.
 int byte_of_code_point(uint32_t cp) {
-  auto printable = [](uint32_t b) { return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174; };
+  auto printable = [](uint32_t b) {
+    return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+  };
   if (cp < 256) return printable(cp) ? static_cast<int>(cp) : -1;
   uint32_t n = 256;  // the unprintable bytes, in order, took code points 256, 257, ...
   for (uint32_t b = 0; b < 256; ++b) {
@@ -76,9 +78,12 @@ ResponseHeader make_header(Endpoint endpoint, const std::string& model) {
 
 const char* finish_reason_text(FinishReason reason) {
   switch (reason) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kInterrupt: return "abort";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kInterrupt:
+      return "abort";
   }
   return "stop";
 }

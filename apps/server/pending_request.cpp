@@ -26,7 +26,8 @@ PendingRequest::Batch PendingRequest::wait(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   ready_.wait_for(lock, timeout, [&] { return !updates_.empty() || (result_ && !result_taken_); });
   Batch batch;
-  batch.updates.assign(std::make_move_iterator(updates_.begin()), std::make_move_iterator(updates_.end()));
+  batch.updates.assign(std::make_move_iterator(updates_.begin()),
+                       std::make_move_iterator(updates_.end()));
   updates_.clear();
   if (result_ && !result_taken_) {
     batch.result = result_;

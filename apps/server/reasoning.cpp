@@ -18,7 +18,8 @@ size_t partial_tag_suffix(std::string_view text, std::string_view tag) {
 
 }  // namespace
 
-ReasoningSplitter::ReasoningSplitter(bool open) : state_(open ? State::kReasoning : State::kStart) {}
+ReasoningSplitter::ReasoningSplitter(bool open)
+    : state_(open ? State::kReasoning : State::kStart) {}
 
 SplitText ReasoningSplitter::push(std::string_view text) {
   SplitText out;

@@ -43,7 +43,8 @@ std::string ResponseAssembler::update_events(const GenerationUpdate& update) {
                                                       : SplitText{.content = update.text};
   const bool has_logprobs = logprobs_ && !update.logprobs.empty();
   if (text.empty() && !has_logprobs) return {};
-  return sse_event(chunk_body(header_, delta_of(text), take_logprobs(update), std::nullopt, include_usage_));
+  return sse_event(
+      chunk_body(header_, delta_of(text), take_logprobs(update), std::nullopt, include_usage_));
 }
 
 std::string ResponseAssembler::close_events(const GenerationResult& result) {
@@ -52,8 +53,9 @@ std::string ResponseAssembler::close_events(const GenerationResult& result) {
   if (!rest.empty()) {
     out += sse_event(chunk_body(header_, delta_of(rest), nullptr, std::nullopt, include_usage_));
   }
-  Json last = chunk_body(header_, endpoint_ == Endpoint::kChat ? Json::object() : Json{{"text", ""}},
-                         nullptr, result.finish, include_usage_);
+  Json last =
+      chunk_body(header_, endpoint_ == Endpoint::kChat ? Json::object() : Json{{"text", ""}},
+                 nullptr, result.finish, include_usage_);
   last["nextn"] = {{"spec", spec_json(result.stats)}, {"seconds", result.seconds}};
   out += sse_event(last);
   if (include_usage_) out += sse_event(usage_chunk(header_, result));
@@ -68,7 +70,8 @@ void ResponseAssembler::add(const GenerationUpdate& update) {
     content_ += text.content;
     if (!text.reasoning.empty()) had_reasoning_ = true;
     if (logprobs_) {
-      for (auto& entry : chat_logprobs_entries(tokenizer_, update.logprobs)) chat_logprobs_.push_back(entry);
+      for (auto& entry : chat_logprobs_entries(tokenizer_, update.logprobs))
+        chat_logprobs_.push_back(entry);
     }
   } else {
     content_ += update.text;
@@ -87,7 +90,8 @@ Json ResponseAssembler::body(const GenerationResult& result) {
   if (had_reasoning_) text.reasoning = reasoning_;
   Json logprobs = nullptr;
   if (logprobs_) {
-    logprobs = endpoint_ == Endpoint::kChat ? Json{{"content", chat_logprobs_}} : completion_logprobs_.json();
+    logprobs = endpoint_ == Endpoint::kChat ? Json{{"content", chat_logprobs_}}
+                                            : completion_logprobs_.json();
   }
   return completion_body(header_, text, result.finish, logprobs, result);
 }

@@ -21,12 +21,13 @@ double seconds_since(Clock::time_point start) {
 // Compares without an early exit, so the time taken does not tell how much of a key matched.
 bool same_secret(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.size() + 1)]);
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.size() + 1)]);
   return diff == 0;
 }
 
-constexpr const char* kRoutes[] = {"/v1/chat/completions", "/v1/completions", "/v1/models", "/health",
-                                   "/metrics"};
+constexpr const char* kRoutes[] = {"/v1/chat/completions", "/v1/completions", "/v1/models",
+                                   "/health", "/metrics"};
 
 }  // namespace
 
@@ -40,8 +41,8 @@ std::string endpoint_label(const std::string& path) {
 
 std::string format_log_line(const RequestRecord& r, LogFormat format) {
   if (format == LogFormat::kJson) {
-    nlohmann::ordered_json line = {{"method", r.method}, {"path", r.path}, {"status", r.status},
-                                   {"seconds", r.seconds}};
+    nlohmann::ordered_json line = {
+        {"method", r.method}, {"path", r.path}, {"status", r.status}, {"seconds", r.seconds}};
     if (r.result) {
       line["prompt_tokens"] = r.result->prompt_tokens;
       line["completion_tokens"] = r.result->completion_tokens;
@@ -103,7 +104,8 @@ void Server::Impl::install_routes() {
         reply_error(res, e);
         record.error = e.what();
       } catch (const std::exception& e) {
-        reply_error(res, ApiError(500, "server_error", fmt::format("internal error: {}", e.what())));
+        reply_error(res,
+                    ApiError(500, "server_error", fmt::format("internal error: {}", e.what())));
         record.error = e.what();
       }
       if (record.deferred) return;
@@ -116,38 +118,52 @@ void Server::Impl::install_routes() {
     res.set_content(body.dump(), "application/json");
   };
   auto model_object = [this] {
-    return nlohmann::ordered_json{{"id", options.limits.model_name}, {"object", "model"}, {"created", 0},
-                                  {"owned_by", "nextn"}, {"max_model_len", options.limits.context}};
+    return nlohmann::ordered_json{{"id", options.limits.model_name},
+                                  {"object", "model"},
+                                  {"created", 0},
+                                  {"owned_by", "nextn"},
+                                  {"max_model_len", options.limits.context}};
   };
 
-  http.Get("/health", guarded(false, [json_reply](const httplib::Request&, httplib::Response& res, RequestRecord&) {
+  http.Get("/health", guarded(false, [json_reply](const httplib::Request&, httplib::Response& res,
+                                                  RequestRecord&) {
              json_reply(res, {{"status", "ok"}});
            }));
-  http.Get("/v1/models", guarded(true, [json_reply, model_object](const httplib::Request&, httplib::Response& res, RequestRecord&) {
-             json_reply(res, {{"object", "list"}, {"data", nlohmann::ordered_json::array({model_object()})}});
+  http.Get("/v1/models",
+           guarded(true, [json_reply, model_object](const httplib::Request&, httplib::Response& res,
+                                                    RequestRecord&) {
+             json_reply(res, {{"object", "list"},
+                              {"data", nlohmann::ordered_json::array({model_object()})}});
            }));
-  http.Get(R"(/v1/models/(.+))", guarded(true, [this, json_reply, model_object](const httplib::Request& req,
-                                                                               httplib::Response& res, RequestRecord&) {
+  http.Get(R"(/v1/models/(.+))",
+           guarded(true, [this, json_reply, model_object](const httplib::Request& req,
+                                                          httplib::Response& res, RequestRecord&) {
              if (req.matches[1] != options.limits.model_name) {
                throw ApiError(404, "invalid_request_error",
-                              fmt::format("The model '{}' does not exist", req.matches[1].str()), "model",
-                              "model_not_found");
+                              fmt::format("The model '{}' does not exist", req.matches[1].str()),
+                              "model", "model_not_found");
              }
              json_reply(res, model_object());
            }));
-  http.Get("/metrics", guarded(true, [this](const httplib::Request&, httplib::Response& res, RequestRecord&) {
-             res.set_content(metrics.render(backend.metrics()), "text/plain; version=0.0.4; charset=utf-8");
+  http.Get("/metrics",
+           guarded(true, [this](const httplib::Request&, httplib::Response& res, RequestRecord&) {
+             res.set_content(metrics.render(backend.metrics()),
+                             "text/plain; version=0.0.4; charset=utf-8");
            }));
-  http.Post("/v1/chat/completions", guarded(true, [this](const httplib::Request& req, httplib::Response& res, RequestRecord& record) {
+  http.Post("/v1/chat/completions",
+            guarded(true, [this](const httplib::Request& req, httplib::Response& res,
+                                 RequestRecord& record) {
               handle_generation(Endpoint::kChat, req, res, record);
             }));
-  http.Post("/v1/completions", guarded(true, [this](const httplib::Request& req, httplib::Response& res, RequestRecord& record) {
+  http.Post("/v1/completions", guarded(true, [this](const httplib::Request& req,
+                                                    httplib::Response& res, RequestRecord& record) {
               handle_generation(Endpoint::kCompletions, req, res, record);
             }));
 
   // A known path with the wrong method: 405 and the method it takes.
   auto wrong_method = [guarded](const char* allowed) {
-    return guarded(false, [allowed](const httplib::Request& req, httplib::Response& res, RequestRecord&) {
+    return guarded(false, [allowed](const httplib::Request& req, httplib::Response& res,
+                                    RequestRecord&) {
       res.set_header("Allow", allowed);
       throw ApiError(405, "invalid_request_error",
                      fmt::format("{} {} is not supported: use {}", req.method, req.path, allowed));
@@ -168,7 +184,8 @@ void Server::Impl::install_routes() {
 
   // Errors httplib answers itself (no route, body too large, a malformed request) get an
   // error object too; responses that already carry one are left as they are.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+  http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                     httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     std::string message;
     std::string code;
@@ -178,20 +195,27 @@ void Server::Impl::install_routes() {
         code = "not_found";
         break;
       case 413:
-        message = fmt::format("the request body is over this server's limit of {} bytes (--max-body)",
-                              options.max_body_bytes);
+        message =
+            fmt::format("the request body is over this server's limit of {} bytes (--max-body)",
+                        options.max_body_bytes);
         code = "body_too_large";
         break;
-      case 400: message = "malformed HTTP request"; break;
-      default: message = fmt::format("HTTP {}", res.status); break;
+      case 400:
+        message = "malformed HTTP request";
+        break;
+      default:
+        message = fmt::format("HTTP {}", res.status);
+        break;
     }
     reply_error(res, ApiError(res.status, error_type_for_status(res.status), message, "", code));
-    finish(RequestRecord{.method = req.method, .path = req.path, .status = res.status, .error = message});
+    finish(RequestRecord{
+        .method = req.method, .path = req.path, .status = res.status, .error = message});
     return httplib::Server::HandlerResponse::Handled;
   }));
-  http.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    reply_error(res, ApiError(500, "server_error", "internal error"));
-  });
+  http.set_exception_handler(
+      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        reply_error(res, ApiError(500, "server_error", "internal error"));
+      });
 }
 
 Server::Server(const TextModel& model, GenerationBackend& backend, ServerOptions options)
@@ -206,7 +230,9 @@ Server::Server(const TextModel& model, GenerationBackend& backend, ServerOptions
   s.install_routes();
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 int Server::bind() {
   Impl& s = *impl_;
@@ -215,7 +241,8 @@ int Server::bind() {
     if (s.port < 0) fail("cannot listen on {} (any port)", s.options.host);
   } else {
     if (!s.http.bind_to_port(s.options.host, s.options.port)) {
-      fail("cannot listen on {}:{} (in use, or not an address of this machine)", s.options.host, s.options.port);
+      fail("cannot listen on {}:{} (in use, or not an address of this machine)", s.options.host,
+           s.options.port);
     }
     s.port = s.options.port;
   }
@@ -223,13 +250,17 @@ int Server::bind() {
   return s.port;
 }
 
-void Server::run() { impl_->http.listen_after_bind(); }
+void Server::run() {
+  impl_->http.listen_after_bind();
+}
 
 void Server::stop() {
   impl_->stopping.store(true);
   impl_->http.stop();
 }
 
-int Server::port() const { return impl_->port; }
+int Server::port() const {
+  return impl_->port;
+}
 
 }  // namespace nextn::server

@@ -25,10 +25,10 @@ enum class LogFormat { kText, kJson, kNone };
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;                     // 0: any free port (see Server::port())
-  std::string api_key;                 // non-empty: Authorization: Bearer KEY on all but /health
+  int port = 8080;      // 0: any free port (see Server::port())
+  std::string api_key;  // non-empty: Authorization: Bearer KEY on all but /health
   size_t max_body_bytes = 4u << 20;
-  int64_t max_concurrent = 64;         // generation requests in flight; more get 429
+  int64_t max_concurrent = 64;  // generation requests in flight; more get 429
   LogFormat log_format = LogFormat::kText;
   RequestLimits limits;
   // Where log lines go (one per request); stderr when empty.

@@ -32,7 +32,8 @@ TEST(Reasoning, SplitsAtTheTagsWhereverTheUpdatesBreak) {
   const std::string text = "<think>step 1, step 2</think>The answer.";
   for (size_t cut = 0; cut <= text.size(); ++cut) {
     for (size_t cut2 = cut; cut2 <= text.size(); cut2 += 3) {
-      const SplitText s = split_all(false, {text.substr(0, cut), text.substr(cut, cut2 - cut), text.substr(cut2)});
+      const SplitText s =
+          split_all(false, {text.substr(0, cut), text.substr(cut, cut2 - cut), text.substr(cut2)});
       EXPECT_EQ(s.reasoning, "step 1, step 2") << cut << " " << cut2;
       EXPECT_EQ(s.content, "The answer.") << cut << " " << cut2;
     }
@@ -68,7 +69,8 @@ TEST(Sse, FramesEventsAndParsesThemBack) {
 }
 
 TEST(ApiErrorBody, HasTheOpenAiShape) {
-  const auto body = nlohmann::json::parse(error_body(ApiError(400, "invalid_request_error", "bad n", "n")));
+  const auto body =
+      nlohmann::json::parse(error_body(ApiError(400, "invalid_request_error", "bad n", "n")));
   EXPECT_EQ(body["error"]["message"], "bad n");
   EXPECT_EQ(body["error"]["type"], "invalid_request_error");
   EXPECT_EQ(body["error"]["param"], "n");
@@ -112,7 +114,8 @@ TEST(CompletionLogprobsFormat, OffsetsCountBytes) {
 // TYPE lines before it, names and labels are well formed, values are numbers.
 std::map<std::string, double> parse_prometheus(const std::string& text) {
   const std::regex help(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+)");
-  const std::regex type(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+  const std::regex type(
+      R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
   const std::regex sample(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (-?[0-9.e+-]+|\+Inf|NaN))");
   std::map<std::string, std::string> types;
@@ -158,10 +161,17 @@ TEST(Metrics, RendersTheTextFormat) {
   engine.spec_accepted_per_position = {4, 3, 2};
   engine.generation_tokens = 30;
   const auto samples = parse_prometheus(metrics.render(engine));
-  EXPECT_EQ(samples.at("nextn:http_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"}"), 2);
-  EXPECT_EQ(samples.at("nextn:e2e_request_latency_seconds_bucket{endpoint=\"/v1/chat/completions\",le=\"0.5\"}"), 1);
-  EXPECT_EQ(samples.at("nextn:e2e_request_latency_seconds_bucket{endpoint=\"/v1/chat/completions\",le=\"+Inf\"}"), 2);
-  EXPECT_EQ(samples.at("nextn:e2e_request_latency_seconds_count{endpoint=\"/v1/chat/completions\"}"), 2);
+  EXPECT_EQ(
+      samples.at("nextn:http_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"}"), 2);
+  EXPECT_EQ(
+      samples.at(
+          "nextn:e2e_request_latency_seconds_bucket{endpoint=\"/v1/chat/completions\",le=\"0.5\"}"),
+      1);
+  EXPECT_EQ(samples.at("nextn:e2e_request_latency_seconds_bucket{endpoint=\"/v1/chat/"
+                       "completions\",le=\"+Inf\"}"),
+            2);
+  EXPECT_EQ(
+      samples.at("nextn:e2e_request_latency_seconds_count{endpoint=\"/v1/chat/completions\"}"), 2);
   EXPECT_EQ(samples.at("nextn:spec_decode_num_drafts_total"), 5);
   EXPECT_EQ(samples.at("nextn:spec_decode_num_draft_tokens_total"), 15);
   EXPECT_EQ(samples.at("nextn:spec_decode_num_accepted_tokens_total"), 9);
@@ -172,12 +182,14 @@ TEST(Metrics, RendersTheTextFormat) {
 
 TEST(LogLine, TextAndJson) {
   RequestRecord record{.method = "POST", .path = "/v1/completions", .status = 200, .seconds = 1.5};
-  record.result = GenerationResult{.finish = FinishReason::kLength, .prompt_tokens = 3, .completion_tokens = 8};
+  record.result =
+      GenerationResult{.finish = FinishReason::kLength, .prompt_tokens = 3, .completion_tokens = 8};
   record.result->stats.drafts = 2;
   record.result->stats.draft_tokens = 6;
   record.result->stats.accepted_tokens = 3;
   EXPECT_EQ(format_log_line(record, LogFormat::kText),
-            "POST /v1/completions 200 1.500s prompt=3 completion=8 finish=length accept=0.50 mean_len=2.50");
+            "POST /v1/completions 200 1.500s prompt=3 completion=8 finish=length accept=0.50 "
+            "mean_len=2.50");
   const auto json = nlohmann::json::parse(format_log_line(record, LogFormat::kJson));
   EXPECT_EQ(json["status"], 200);
   EXPECT_EQ(json["completion_tokens"], 8);

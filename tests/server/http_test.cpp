@@ -39,28 +39,29 @@ class ScriptedBackend : public GenerationBackend {
     if (refuse == 3) throw Error("temperature out of range");
     const uint64_t id = next_id_++;
     std::lock_guard lock(mutex_);
-    threads_.emplace_back([this, id, request = std::move(request), callbacks = std::move(callbacks)] {
-      GenerationResult result{.finish = FinishReason::kLength,
-                              .prompt_tokens = static_cast<int64_t>(request.prompt.size())};
-      const int count = script.empty() ? words : static_cast<int>(script.size());
-      for (int i = 0; i < count; ++i) {
-        std::this_thread::sleep_for(delay);
-        if (cancelled(id)) {
-          result.finish = FinishReason::kInterrupt;
-          break;
-        }
-        GenerationUpdate update{.tokens = {i}};
-        if (script.empty()) {
-          update.text = fmt::format("w{} ", i);
-        } else {
-          update.text = script[static_cast<size_t>(i)];
-        }
-        result.text += update.text;
-        ++result.completion_tokens;
-        callbacks.on_update(update);
-      }
-      callbacks.on_done(result);
-    });
+    threads_.emplace_back(
+        [this, id, request = std::move(request), callbacks = std::move(callbacks)] {
+          GenerationResult result{.finish = FinishReason::kLength,
+                                  .prompt_tokens = static_cast<int64_t>(request.prompt.size())};
+          const int count = script.empty() ? words : static_cast<int>(script.size());
+          for (int i = 0; i < count; ++i) {
+            std::this_thread::sleep_for(delay);
+            if (cancelled(id)) {
+              result.finish = FinishReason::kInterrupt;
+              break;
+            }
+            GenerationUpdate update{.tokens = {i}};
+            if (script.empty()) {
+              update.text = fmt::format("w{} ", i);
+            } else {
+              update.text = script[static_cast<size_t>(i)];
+            }
+            result.text += update.text;
+            ++result.completion_tokens;
+            callbacks.on_update(update);
+          }
+          callbacks.on_done(result);
+        });
     return id;
   }
   void cancel(uint64_t id) override {
@@ -120,7 +121,8 @@ ServerOptions options() {
   return o;
 }
 
-const char* kChat = R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":5})";
+const char* kChat =
+    R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":5})";
 
 // The error object of a response, checked for its shape.
 Json error_of(const httplib::Result& res) {
@@ -150,10 +152,13 @@ TEST(Http, MalformedRequestsGetErrorObjectsAndTheServerKeepsServing) {
       {"/v1/chat/completions", "{not json", 400, nullptr},
       {"/v1/chat/completions", "[]", 400, nullptr},
       {"/v1/chat/completions", R"({"messages": "hi"})", 400, "messages"},
-      {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"temperature":"x"})", 400, "temperature"},
+      {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"temperature":"x"})",
+       400, "temperature"},
       {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"n":3})", 400, "n"},
-      {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":99999})", 400, "max_tokens"},
-      {"/v1/chat/completions", R"({"model":"other","messages":[{"role":"user","content":"hi"}]})", 404, "model"},
+      {"/v1/chat/completions",
+       R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":99999})", 400, "max_tokens"},
+      {"/v1/chat/completions", R"({"model":"other","messages":[{"role":"user","content":"hi"}]})",
+       404, "model"},
       {"/v1/completions", R"({"prompt": 7})", 400, "prompt"},
       {"/v1/completions", R"({"prompt": "x", "top_p": 2})", 400, "top_p"},
       {"/v1/completions", "{\"prompt\": \"\xff\xfe\"}", 400, nullptr},
@@ -285,7 +290,8 @@ TEST(Http, ReasoningIsSplitFromContent) {
   EXPECT_EQ(message["reasoning_content"], "Let me see.");
   EXPECT_EQ(message["content"], "Four.");
   const auto stream = client.Post("/v1/chat/completions",
-                                  R"({"messages":[{"role":"user","content":"hi"}],"stream":true})", "application/json");
+                                  R"({"messages":[{"role":"user","content":"hi"}],"stream":true})",
+                                  "application/json");
   std::string reasoning, content;
   for (const auto& line : sse_data_lines(stream->body)) {
     if (line == "[DONE]") continue;
@@ -316,14 +322,16 @@ TEST(Http, AClientThatGoesAwayMidStreamIsCancelled) {
   req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 3; };
   client.send(req);
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (backend.cancel_count() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (backend.cancel_count() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(backend.cancel_count(), 1u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_EQ(server.client().Get("/health")->status, 200);
 }
 
 TEST(Http, RealEngineAnswersChatAndCompletions) {
-  Engine engine(testing::tiny_text_model(), EngineOptions{.max_batch = 4, .max_context = 64, .kv_budget_tokens = 512});
+  Engine engine(testing::tiny_text_model(),
+                EngineOptions{.max_batch = 4, .max_context = 64, .kv_budget_tokens = 512});
   EngineBackend backend(engine);
   ServerOptions o = options();
   o.limits.has_mtp = true;
@@ -336,14 +344,15 @@ TEST(Http, RealEngineAnswersChatAndCompletions) {
   EXPECT_EQ(body["usage"]["completion_tokens"], 12);
   for (const char* spec : {R"("auto")", "3", R"({"num_tokens": 2})"}) {
     const std::string request =
-        std::string(R"({"prompt":"hello","max_tokens":12,"temperature":0,"speculative":)") + spec + "}";
+        std::string(R"({"prompt":"hello","max_tokens":12,"temperature":0,"speculative":)") + spec +
+        "}";
     const auto res = client.Post("/v1/completions", request, "application/json");
     ASSERT_EQ(res->status, 200);
     EXPECT_EQ(Json::parse(res->body)["choices"][0]["text"], body["choices"][0]["text"]) << spec;
   }
-  const auto stream = client.Post("/v1/completions",
-                                  R"({"prompt":"hello","max_tokens":12,"temperature":0,"stream":true})",
-                                  "application/json");
+  const auto stream = client.Post(
+      "/v1/completions", R"({"prompt":"hello","max_tokens":12,"temperature":0,"stream":true})",
+      "application/json");
   std::string text;
   for (const auto& line : sse_data_lines(stream->body)) {
     if (line != "[DONE]") text += Json::parse(line)["choices"][0]["text"].get<std::string>();

@@ -11,12 +11,17 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 RequestLimits limits() {
-  return RequestLimits{.model_name = "tiny", .context = 64, .max_prompt_tokens = 40,
-                       .max_tokens_limit = 50, .max_spec_tokens = 8, .has_mtp = true};
+  return RequestLimits{.model_name = "tiny",
+                       .context = 64,
+                       .max_prompt_tokens = 40,
+                       .max_tokens_limit = 50,
+                       .max_spec_tokens = 8,
+                       .has_mtp = true};
 }
 
 ApiRequest chat(Json body, RequestLimits l = limits()) {
-  if (!body.contains("messages")) body["messages"] = Json::array({{{"role", "user"}, {"content", "hi"}}});
+  if (!body.contains("messages"))
+    body["messages"] = Json::array({{{"role", "user"}, {"content", "hi"}}});
   return parse_request(Endpoint::kChat, body, testing::tiny_text_model(), l);
 }
 
@@ -46,10 +51,18 @@ TEST(ParseBody, RefusesWhatIsNotAJsonObject) {
 }
 
 TEST(ParseRequest, ReadsTheOpenAiFields) {
-  const ApiRequest r = chat({{"model", "tiny"}, {"temperature", 0.5}, {"top_p", 0.9}, {"top_k", 5},
-                             {"min_p", 0.1}, {"seed", 7}, {"stop", "x"}, {"max_tokens", 12},
-                             {"stream", true}, {"stream_options", {{"include_usage", true}}},
-                             {"logprobs", true}, {"top_logprobs", 3}});
+  const ApiRequest r = chat({{"model", "tiny"},
+                             {"temperature", 0.5},
+                             {"top_p", 0.9},
+                             {"top_k", 5},
+                             {"min_p", 0.1},
+                             {"seed", 7},
+                             {"stop", "x"},
+                             {"max_tokens", 12},
+                             {"stream", true},
+                             {"stream_options", {{"include_usage", true}}},
+                             {"logprobs", true},
+                             {"top_logprobs", 3}});
   EXPECT_FLOAT_EQ(r.generation.sampling.temperature, 0.5f);
   EXPECT_FLOAT_EQ(r.generation.sampling.top_p, 0.9f);
   EXPECT_EQ(r.generation.sampling.top_k, 5);
@@ -66,7 +79,8 @@ TEST(ParseRequest, ReadsTheOpenAiFields) {
 
 TEST(ParseRequest, DefaultMaxTokensFillsTheContext) {
   const ApiRequest r = completion({});
-  EXPECT_EQ(r.generation.max_tokens, std::min<int64_t>(50, 64 - static_cast<int64_t>(r.generation.prompt.size())));
+  EXPECT_EQ(r.generation.max_tokens,
+            std::min<int64_t>(50, 64 - static_cast<int64_t>(r.generation.prompt.size())));
   EXPECT_EQ(completion({{"max_completion_tokens", 9}, {"max_tokens", 3}}).generation.max_tokens, 9);
 }
 
@@ -102,12 +116,14 @@ TEST(ParseRequest, WrongTypesAndRangesNameTheParameter) {
       {{{"messages", Json::array({{{"content", "x"}}})}}, "messages[0].role"},
       {{{"messages", Json::array({{{"role", "user"}, {"content", 5}}})}}, "messages[0].content"},
       {{{"messages", Json::array({{{"role", "user"}}})}}, "messages[0].content"},
-      {{{"messages", Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "image_url"}}})}}})}},
+      {{{"messages",
+         Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "image_url"}}})}}})}},
        "messages[0].content[0]"},
       {{{"tools", "x"}}, "tools"},
       {{{"chat_template_kwargs", 1}}, "chat_template_kwargs"},
       {{{"enable_thinking", "yes"}}, "enable_thinking"},
-      {{{"messages", Json::array({{{"role", "user"}, {"content", std::string(300, '\x01')}}})}}, "messages"},
+      {{{"messages", Json::array({{{"role", "user"}, {"content", std::string(300, '\x01')}}})}},
+       "messages"},
   };
   for (const auto& [body, param] : cases) {
     const ApiError e = error_of([&] { chat(body); });
@@ -117,8 +133,10 @@ TEST(ParseRequest, WrongTypesAndRangesNameTheParameter) {
 }
 
 TEST(ParseRequest, CompletionPromptsAndLogprobs) {
-  EXPECT_EQ(completion({{"prompt", Json::array({3, 4, 5})}}).generation.prompt, (std::vector<int32_t>{3, 4, 5}));
-  EXPECT_EQ(completion({{"prompt", Json::array({"hello"})}}).generation.prompt, completion({}).generation.prompt);
+  EXPECT_EQ(completion({{"prompt", Json::array({3, 4, 5})}}).generation.prompt,
+            (std::vector<int32_t>{3, 4, 5}));
+  EXPECT_EQ(completion({{"prompt", Json::array({"hello"})}}).generation.prompt,
+            completion({}).generation.prompt);
   EXPECT_EQ(completion({{"logprobs", 2}}).generation.top_logprobs, 2);
   EXPECT_EQ(completion({}).generation.top_logprobs, -1);
   for (const auto& [body, param] : std::vector<std::pair<Json, std::string>>{
@@ -139,9 +157,12 @@ TEST(ParseRequest, CompletionPromptsAndLogprobs) {
     }
   }
   // The prompt and max_tokens must fit the context together.
-  EXPECT_EQ(error_of([&] { completion({{"prompt", Json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})},
-                                       {"max_tokens", 50}}); }).param(),
-            "max_tokens");
+  EXPECT_EQ(
+      error_of([&] {
+        completion({{"prompt", Json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})},
+                    {"max_tokens", 50}});
+      }).param(),
+      "max_tokens");
 }
 
 TEST(ParseRequest, UnknownModelIs404) {
@@ -152,7 +173,9 @@ TEST(ParseRequest, UnknownModelIs404) {
 }
 
 TEST(ParseRequest, Speculation) {
-  auto spec = [](Json value, RequestLimits l = limits()) { return chat({{"speculative", value}}, l).generation.speculation; };
+  auto spec = [](Json value, RequestLimits l = limits()) {
+    return chat({{"speculative", value}}, l).generation.speculation;
+  };
   EXPECT_TRUE(spec("auto").adaptive);
   EXPECT_EQ(spec("auto").num_tokens, 8);
   EXPECT_FALSE(spec(0).adaptive);
@@ -173,7 +196,9 @@ TEST(ParseRequest, Speculation) {
 TEST(NormalizeMessages, JoinsTextPartsAndMapsDeveloper) {
   const Json out = normalize_messages(Json::array(
       {{{"role", "developer"}, {"content", "be brief"}},
-       {{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", "a"}}, {{"type", "text"}, {"text", "b"}}})}},
+       {{"role", "user"},
+        {"content",
+         Json::array({{{"type", "text"}, {"text", "a"}}, {{"type", "text"}, {"text", "b"}}})}},
        {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", Json::array()}}}));
   EXPECT_EQ(out[0]["role"], "system");
   EXPECT_EQ(out[1]["content"], "a\nb");
@@ -182,7 +207,8 @@ TEST(NormalizeMessages, JoinsTextPartsAndMapsDeveloper) {
 
 TEST(ChatTemplateArguments, EnableThinkingReachesTheTemplate) {
   // The tiny template ignores it; the request must still parse with it in both places.
-  EXPECT_NO_THROW(chat({{"enable_thinking", false}, {"chat_template_kwargs", {{"enable_thinking", true}}}}));
+  EXPECT_NO_THROW(
+      chat({{"enable_thinking", false}, {"chat_template_kwargs", {{"enable_thinking", true}}}}));
 }
 
 TEST(EndsInOpenThink, SeesATrailingTag) {
