@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The main job: speculative generation with an MTP layer, showing its acceptance statistics.
-# Until the trained default model lands (models/), it runs on a generated tiny DeepSeek-V3-shaped
-# FP8 checkpoint built so that its MTP layer drafts well (make-tiny --predictable).
+# The main job: speculative generation with an MTP layer on the embedded default model (a small
+# DeepSeek-V3-shaped checkpoint trained on Python sources, models/README.md), showing the text
+# and the acceptance statistics; then the same prompt without speculation, for the speed-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NEXTN_TESTS=OFF scripts/build.sh build >/dev/null
-out="${TMPDIR:-/tmp}/nextn-demo-tiny"
-rm -rf "$out"
-build/nextn make-tiny --family deepseek-v3 --fp8 --fp8-block 32 --shards 3 --vocab 64 \
-  --predictable --out "$out"
-build/nextn inspect "$out"
+model=models/deepseek-v3-tiny-py
+[[ -d "$model" ]] || model=models/glm-4.5-tiny-py
+prompt=$'import os\nimport sys\n\n\ndef main(argv):\n    """Parse the command line and run."""\n'
+build/nextn inspect "$model"
 echo
-echo "== nextn generate --spec-tokens 3 (greedy)"
-build/nextn generate --model "$out" --prompt-tokens 1,2,3 -n 48 --temperature 0 \
-  --spec-tokens 3 --ignore-eos
+echo "== nextn generate --spec-tokens auto (greedy), prompt from the model's domain"
+build/nextn generate --model "$model" -p "$prompt" -n 160 --temperature 0 --spec-tokens auto
+echo
+echo "== the same without speculation (--spec-tokens 0): identical text, one token per pass"
+build/nextn generate --model "$model" -p "$prompt" -n 160 --temperature 0 --spec-tokens 0 \
+  >/dev/null

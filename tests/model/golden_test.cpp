@@ -173,6 +173,23 @@ TEST(Golden, HiddenStatesAndTheMtpChainMatchTheReference) {
   }
 }
 
+// The trained models shipped in models/ (models/README.md) against the same reference: goldens
+// in tests/data/goldens-trained/<model>/, made by tests/reference/run_reference.py.
+TEST(Golden, TrainedModelsMatchTheReference) {
+  const std::filesystem::path root = testing::test_data_dir() / "goldens-trained";
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root)) {
+    if (!entry.is_directory()) continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    const std::filesystem::path model = std::filesystem::path(NEXTN_MODELS_DIR) / entry.path().filename();
+    ASSERT_TRUE(std::filesystem::exists(model / "config.json")) << model;
+    const auto tokens = parse_tokens(trimmed(testing::read_file(entry.path() / "tokens.txt")));
+    check_chain(model, entry.path(), tokens, {});
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
 TEST(LogitsCommand, BadInputIsAClearError) {
   ScratchDir dir;
   ASSERT_EQ(testing::run_nextn("make-tiny --out " + dir.path().string()).exit_code, 0);
