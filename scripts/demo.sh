@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 NEXTN_TESTS=OFF scripts/build.sh build >/dev/null
 model=models/deepseek-v3-tiny-py
 [[ -d "$model" ]] || model=models/glm-4.5-tiny-py
-prompt=$'import os\nimport sys\n\n\ndef main(argv):\n    """Parse the command line and run."""\n'
+prompt=$'class Stack:\n    """A simple stack."""\n\n    def __init__(self):\n        '
 build/nextn inspect "$model"
 echo
-echo "== nextn generate --spec-tokens auto (greedy), prompt from the model's domain"
-build/nextn generate --model "$model" -p "$prompt" -n 160 --temperature 0 --spec-tokens auto
+# One thread: the model is tiny (16 MB), so a second thread adds more synchronisation than work.
+echo "== nextn generate --spec-tokens 3 (greedy), a prompt from the model's domain"
+build/nextn generate --model "$model" -p "$prompt" -n 96 --temperature 0 --spec-tokens 3 \
+  --threads 1
 echo
-echo "== the same without speculation (--spec-tokens 0): identical text, one token per pass"
-build/nextn generate --model "$model" -p "$prompt" -n 160 --temperature 0 --spec-tokens 0 \
-  >/dev/null
+echo "== the same without speculation (--spec-tokens 0): the same text, one target pass a token"
+build/nextn generate --model "$model" -p "$prompt" -n 96 --temperature 0 --spec-tokens 0 \
+  --threads 1 >/dev/null
