@@ -57,9 +57,17 @@ test(`${kClients} concurrent streams lose and duplicate nothing`, { timeout: 600
 
 // Plain decoding (speculative 0), so that the gain is the batch's alone; best of three
 // alternating rounds each, since the machine may be shared.
-test('8 requests at once beat the same 8 one at a time', { timeout: 60000 }, async () => {
+// The gain of batching, counted rather than timed: 8 requests at once share target passes
+// (nextn:engine_steps_total), where one at a time each token costs its own pass. Tokens/s of
+// both are printed for docs/PERFORMANCE.md; timing is a benchmark's job, not a test's.
+test('8 requests at once share their target passes', { timeout: 60000 }, async () => {
   const plain = (i) => ({ ...params(i), speculative: 0 });
+  const steps = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/^nextn:engine_steps_total (\S+)$/m.exec(text)[1]);
+  };
   const run = async (batched) => {
+    const before = await steps();
     const start = performance.now();
     let tokens = 0;
     if (batched) {
@@ -68,16 +76,16 @@ test('8 requests at once beat the same 8 one at a time', { timeout: 60000 }, asy
     } else {
       for (let i = 0; i < prompts.length; ++i) tokens += (await client.completions.create(plain(i))).usage.completion_tokens;
     }
-    return tokens / ((performance.now() - start) / 1000);
+    return { rate: tokens / ((performance.now() - start) / 1000), steps: (await steps()) - before, tokens };
   };
   await run(true);  // warm up: connections open
-  let serial = 0;
-  let batched = 0;
-  for (let round = 0; round < 3; ++round) {
-    serial = Math.max(serial, await run(false));
-    batched = Math.max(batched, await run(true));
-  }
-  console.log(`batching: one at a time ${serial.toFixed(0)} tokens/s, 8 at once ${batched.toFixed(0)} tokens/s, ` +
-              `ratio ${(batched / serial).toFixed(2)}`);
-  assert.ok(batched > 1.25 * serial, `8 at once ${batched.toFixed(0)} tokens/s vs ${serial.toFixed(0)} one at a time`);
+  const serial = await run(false);
+  const batched = await run(true);
+  console.log(`batching: one at a time ${serial.rate.toFixed(0)} tokens/s in ${serial.steps} passes, ` +
+              `8 at once ${batched.rate.toFixed(0)} tokens/s in ${batched.steps} passes, ` +
+              `ratio ${(batched.rate / serial.rate).toFixed(2)}`);
+  assert.equal(serial.tokens, prompts.length * kMaxTokens);
+  assert.ok(serial.steps >= serial.tokens, `${serial.steps} passes for ${serial.tokens} tokens one at a time`);
+  // Admission may split the first step, so allow a few passes beyond one per token position.
+  assert.ok(batched.steps <= kMaxTokens + 8, `${batched.steps} passes for 8 × ${kMaxTokens} tokens at once`);
 });
