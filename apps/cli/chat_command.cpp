@@ -39,7 +39,9 @@ struct ChatArgs {
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 std::atomic<bool> g_interrupt{false};
 
-extern "C" void on_sigint(int) { g_interrupt.store(true, std::memory_order_relaxed); }
+extern "C" void on_sigint(int) {
+  g_interrupt.store(true, std::memory_order_relaxed);
+}
 
 // SIGINT without SA_RESTART, so that a read at the prompt returns EINTR.
 void install_sigint_handler() {
@@ -153,15 +155,16 @@ class ChatSession {
     const int64_t room = args_.context - static_cast<int64_t>(prompt.size());
     if (room < 1) {
       messages_.erase(messages_.size() - 1);
-      std::printf("(the conversation is %zu tokens, the context is %lld: /reset to start over, "
-                  "or use a larger --ctx)\n",
-                  prompt.size(), static_cast<long long>(args_.context));
+      std::printf(
+          "(the conversation is %zu tokens, the context is %lld: /reset to start over, "
+          "or use a larger --ctx)\n",
+          prompt.size(), static_cast<long long>(args_.context));
       return;
     }
     GenerationLimits limits{.max_tokens = std::min(args_.max_tokens, room)};
     if (!args_.ignore_eos) limits.eos_ids = text_.stop_token_ids();
-    TextRequest request{.prompt = prompt, .sampling = sampling_, .limits = limits,
-                        .interrupt = &g_interrupt};
+    TextRequest request{
+        .prompt = prompt, .sampling = sampling_, .limits = limits, .interrupt = &g_interrupt};
     const TextResult result = generate_text(decoder_, text_.tokenizer(), request, show);
     if (result.finish == FinishReason::kInterrupt) std::printf(" [stopped]");
     std::printf("\n");

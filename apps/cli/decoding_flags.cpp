@@ -65,7 +65,9 @@ nlohmann::ordered_json parse_chat_kwargs(const std::string& text) {
   return kwargs;
 }
 
-bool speculation_requested(const DecodingFlags& flags) { return flags.spec_tokens != "0"; }
+bool speculation_requested(const DecodingFlags& flags) {
+  return flags.spec_tokens != "0";
+}
 
 SpeculativeOptions speculation_from(const DecodingFlags& flags, const ModelConfig& config) {
   SpeculativeOptions options;
@@ -104,7 +106,8 @@ void print_stats(const SpecStats& s, const SpeculativeOptions& options) {
     std::fprintf(stderr, "speculation off (--spec-tokens 0)\n");
     return;
   }
-  std::fprintf(stderr, "drafts      %lld steps of up to %lld tokens%s, %lld drafted, %lld accepted\n",
+  std::fprintf(stderr,
+               "drafts      %lld steps of up to %lld tokens%s, %lld drafted, %lld accepted\n",
                static_cast<long long>(s.drafts), static_cast<long long>(options.spec_tokens),
                options.adaptive ? " (auto)" : "", static_cast<long long>(s.draft_tokens),
                static_cast<long long>(s.accepted_tokens));
@@ -121,8 +124,8 @@ void print_stats(const SpecStats& s, const SpeculativeOptions& options) {
 }
 
 std::string stats_line(const SpecStats& s, const SpeculativeOptions& options) {
-  std::string line = fmt::format("{} tokens, {:.1f} tokens/s", s.generated_tokens,
-                                 s.decode_tokens_per_second());
+  std::string line =
+      fmt::format("{} tokens, {:.1f} tokens/s", s.generated_tokens, s.decode_tokens_per_second());
   if (options.spec_tokens == 0) return line + ", speculation off";
   return line + fmt::format(", acceptance rate {:.3f}, mean acceptance length {:.2f}",
                             s.acceptance_rate(), s.mean_acceptance_length());

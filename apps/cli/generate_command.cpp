@@ -44,7 +44,8 @@ std::vector<int32_t> prompt_ids(const GenerateArgs& args, const TextModel& text)
   if (args.system) messages.push_back({{"role", "system"}, {"content", *args.system}});
   messages.push_back({{"role", "user"}, {"content", *args.prompt}});
   const nlohmann::ordered_json extra = parse_chat_kwargs(args.chat_kwargs);
-  return text.encode_chat(text.render_chat(messages, /*add_generation_prompt=*/true, nullptr, extra));
+  return text.encode_chat(
+      text.render_chat(messages, /*add_generation_prompt=*/true, nullptr, extra));
 }
 
 int run_generate(const GenerateArgs& args) {
@@ -70,8 +71,8 @@ int run_generate(const GenerateArgs& args) {
 
   nlohmann::ordered_json out;
   if (args.prompt) {
-    TextRequest request{.prompt = prompt, .sampling = sampling, .limits = limits,
-                        .stop_strings = args.stop};
+    TextRequest request{
+        .prompt = prompt, .sampling = sampling, .limits = limits, .stop_strings = args.stop};
     TextSink sink;
     if (!args.json) {
       sink = [](std::string_view piece) {
@@ -116,8 +117,8 @@ Action add_generate_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "generate", "Generate with speculative decoding on the checkpoint's MTP layers");
   cmd->add_option("--model", args->model, "Checkpoint directory")->required();
-  auto* ids = cmd->add_option("--prompt-tokens", args->prompt_tokens,
-                              "Comma-separated prompt token ids");
+  auto* ids =
+      cmd->add_option("--prompt-tokens", args->prompt_tokens, "Comma-separated prompt token ids");
   auto* text = cmd->add_option("-p,--prompt", args->prompt,
                                "Prompt text, encoded with the checkpoint's tokenizer.json");
   ids->excludes(text);

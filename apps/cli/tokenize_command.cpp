@@ -27,11 +27,21 @@ std::string quoted(const std::string& text) {
   std::string out = "'";
   for (unsigned char c : text) {
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += fmt::format("\\x{:02x}", c);
@@ -75,8 +85,7 @@ Action add_tokenize_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "tokenize", "Encode a text with the checkpoint's tokenizer.json (ids and pieces)");
   cmd->add_option("--model", args->model, "Directory with tokenizer.json")->required();
-  cmd->add_option("text", args->text, "The text, or - to read it from standard input")
-      ->required();
+  cmd->add_option("text", args->text, "The text, or - to read it from standard input")->required();
   cmd->add_flag("--json", args->json, "Print one JSON object {\"ids\": [...], \"pieces\": [...]}");
   cmd->add_flag("--no-special", args->no_special,
                 "Do not add BOS/EOS (tokenizer_config.json add_bos_token / add_eos_token)");

@@ -156,8 +156,9 @@ void BatchStepper::teacher_force(std::span<Engine::Sequence* const> seqs) {
                                   : seq->recycled_history[k - 1].data() + from * H;
       mtp_batch_.push_back({.position = from,
                             .hidden = input,
-                            .tokens = std::span<const int32_t>(seq->tokens).subspan(
-                                static_cast<size_t>(from + 1 + k), static_cast<size_t>(to - from)),
+                            .tokens = std::span<const int32_t>(seq->tokens)
+                                          .subspan(static_cast<size_t>(from + 1 + k),
+                                                   static_cast<size_t>(to - from)),
                             .kv = &seq->mtp_kv[k],
                             .all_logits = false});
       in_batch.push_back(seq);
@@ -225,11 +226,11 @@ void BatchStepper::draft(std::span<Engine::Sequence* const> seqs) {
     std::vector<Engine::Sequence*> in_batch;
     for (Engine::Sequence* seq : seqs) {
       if (seq->step_drafts <= j) continue;
-      mtp_batch_.push_back({.position = newest_position(*seq) - 1 + j,
-                            .hidden = seq->chain_hidden.data(),
-                            .tokens = std::span<const int32_t>(seq->drafts).subspan(
-                                static_cast<size_t>(j - 1), 1),
-                            .kv = &seq->mtp_kv[k]});
+      mtp_batch_.push_back(
+          {.position = newest_position(*seq) - 1 + j,
+           .hidden = seq->chain_hidden.data(),
+           .tokens = std::span<const int32_t>(seq->drafts).subspan(static_cast<size_t>(j - 1), 1),
+           .kv = &seq->mtp_kv[k]});
       in_batch.push_back(seq);
     }
     logits_.resize(in_batch.size() * static_cast<size_t>(V));
@@ -244,8 +245,7 @@ void BatchStepper::draft(std::span<Engine::Sequence* const> seqs) {
       ++seq.stats.mtp_rows;
       std::copy(recycled_.begin() + i * H, recycled_.begin() + (i + 1) * H,
                 seq.chain_hidden.begin());
-      seq.drafts.push_back(
-          choose_draft(seq, std::span<const float>(logits_).subspan(i * V, V), j));
+      seq.drafts.push_back(choose_draft(seq, std::span<const float>(logits_).subspan(i * V, V), j));
     }
   }
 }
@@ -258,7 +258,8 @@ void BatchStepper::decode(std::span<Engine::Sequence* const> active) {
   for (Engine::Sequence* seq : active) {
     const int64_t remaining = seq->request.max_tokens - seq->generated;
     const int64_t wanted = seq->draft_length ? seq->draft_length->choose() : seq->max_drafts;
-    seq->step_drafts = seq->max_drafts > 0 ? std::max<int64_t>(0, std::min(wanted, remaining - 1)) : 0;
+    seq->step_drafts =
+        seq->max_drafts > 0 ? std::max<int64_t>(0, std::min(wanted, remaining - 1)) : 0;
     seq->drafts.clear();
     if (seq->step_drafts > 0) drafting.push_back(seq);
   }

@@ -17,10 +17,11 @@ bool model_has_mtp(const TextModel& model) {
 
 }  // namespace
 
-Engine::Engine(const TextModel& model, EngineOptions options)
-    : model_(model), options_(options) {
-  if (options_.max_batch < 1) fail("engine: max_batch must be at least 1, got {}", options_.max_batch);
-  if (options_.max_context < 2) fail("engine: max_context must be at least 2, got {}", options_.max_context);
+Engine::Engine(const TextModel& model, EngineOptions options) : model_(model), options_(options) {
+  if (options_.max_batch < 1)
+    fail("engine: max_batch must be at least 1, got {}", options_.max_batch);
+  if (options_.max_context < 2)
+    fail("engine: max_context must be at least 2, got {}", options_.max_context);
   if (options_.kv_budget_tokens < options_.max_context) {
     fail("engine: the KV budget ({} tokens) must hold at least one full context ({} tokens)",
          options_.kv_budget_tokens, options_.max_context);
@@ -48,7 +49,8 @@ uint64_t Engine::submit(GenerationRequest request, GenerationCallbacks callbacks
          request.max_tokens, options_.max_context);
   }
   validate(request.sampling);
-  if (request.top_logprobs > 20) fail("top_logprobs must be at most 20, got {}", request.top_logprobs);
+  if (request.top_logprobs > 20)
+    fail("top_logprobs must be at most 20, got {}", request.top_logprobs);
   const SpeculationRequest& spec = request.speculation;
   if (spec.num_tokens < 0 || spec.num_tokens > DraftLengthController::kMaxDrafts) {
     fail("speculative num_tokens must be in 0..{}, got {}", DraftLengthController::kMaxDrafts,
@@ -57,8 +59,9 @@ uint64_t Engine::submit(GenerationRequest request, GenerationCallbacks callbacks
   int64_t drafts = spec.num_tokens;
   if (!model_has_mtp(model_)) {
     if (drafts > 0 && !spec.adaptive) {
-      fail("speculative decoding needs the checkpoint's MTP layers, and this model has none: "
-           "ask for num_tokens 0 or \"auto\"");
+      fail(
+          "speculative decoding needs the checkpoint's MTP layers, and this model has none: "
+          "ask for num_tokens 0 or \"auto\"");
     }
     drafts = 0;
   }
@@ -68,7 +71,8 @@ uint64_t Engine::submit(GenerationRequest request, GenerationCallbacks callbacks
   seq->tokens = seq->request.prompt;
   seq->eos_ids = model_.stop_token_ids();
   seq->max_drafts = drafts;
-  if (drafts > 0 && spec.adaptive) seq->draft_length = std::make_unique<DraftLengthController>(drafts);
+  if (drafts > 0 && spec.adaptive)
+    seq->draft_length = std::make_unique<DraftLengthController>(drafts);
   seq->capacity = prompt + seq->request.max_tokens + drafts + 1;
 
   std::lock_guard lock(mutex_);
@@ -128,12 +132,13 @@ void Engine::run() {
       seq.update = {};
     }
     seq.stats.generated_tokens = seq.generated;
-    GenerationResult result{.finish = seq.finish,
-                            .prompt_tokens = static_cast<int64_t>(seq.request.prompt.size()),
-                            .completion_tokens = seq.generated,
-                            .text = seq.text,
-                            .stats = seq.stats,
-                            .seconds = std::chrono::duration<double>(Clock::now() - seq.admitted).count()};
+    GenerationResult result{
+        .finish = seq.finish,
+        .prompt_tokens = static_cast<int64_t>(seq.request.prompt.size()),
+        .completion_tokens = seq.generated,
+        .text = seq.text,
+        .stats = seq.stats,
+        .seconds = std::chrono::duration<double>(Clock::now() - seq.admitted).count()};
     if (seq.callbacks.on_done) seq.callbacks.on_done(result);
   };
 
@@ -173,7 +178,8 @@ void Engine::run() {
       // Admission: in order, while a batch slot and the KV budget allow.
       while (!stopping_ && !waiting_.empty() &&
              static_cast<int64_t>(active.size()) < options_.max_batch &&
-             metrics_.kv_tokens_reserved + waiting_.front()->capacity <= options_.kv_budget_tokens) {
+             metrics_.kv_tokens_reserved + waiting_.front()->capacity <=
+                 options_.kv_budget_tokens) {
         metrics_.kv_tokens_reserved += waiting_.front()->capacity;
         active.push_back(std::move(waiting_.front()));
         waiting_.pop_front();

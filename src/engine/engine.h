@@ -31,11 +31,11 @@
 namespace nextn {
 
 struct EngineOptions {
-  int64_t max_batch = 8;              // sequences stepped together
-  int64_t max_context = 4096;         // prompt + generation of one request, in tokens
-  int64_t kv_budget_tokens = 65536;   // sum of the contexts of the admitted requests
-  int64_t max_queue = 64;             // requests waiting for a slot
-  int threads = 0;                    // 0: one per core
+  int64_t max_batch = 8;             // sequences stepped together
+  int64_t max_context = 4096;        // prompt + generation of one request, in tokens
+  int64_t kv_budget_tokens = 65536;  // sum of the contexts of the admitted requests
+  int64_t max_queue = 64;            // requests waiting for a slot
+  int threads = 0;                   // 0: one per core
 };
 
 // Per request: off (num_tokens 0), a fixed K, or adaptive up to num_tokens ("auto").
@@ -73,8 +73,8 @@ struct GenerationResult {
   FinishReason finish = FinishReason::kStop;  // kInterrupt: cancelled
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
-  std::string text;  // the whole completion, as the updates delivered it
-  SpecStats stats;   // this request's speculative counters and times
+  std::string text;      // the whole completion, as the updates delivered it
+  SpecStats stats;       // this request's speculative counters and times
   double seconds = 0.0;  // from admission to the end
 };
 

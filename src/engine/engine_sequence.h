@@ -38,15 +38,15 @@ struct Engine::Sequence {
   std::unique_ptr<DraftLengthController> draft_length;
   KvCache target_kv;
   std::vector<KvCache> mtp_kv;
-  std::vector<int64_t> forced_rows;       // per MTP layer: rows computed from target states
-  std::vector<float> pending_hidden;      // target hidden states of rows not teacher-forced yet
+  std::vector<int64_t> forced_rows;   // per MTP layer: rows computed from target states
+  std::vector<float> pending_hidden;  // target hidden states of rows not teacher-forced yet
   int64_t pending_first_row = 0;
   std::vector<std::vector<float>> recycled_history;  // D > 1: layer k's outputs per row
-  std::vector<float> chain_hidden;        // [H] recycled state the next draft uses
-  std::vector<float> first_draft_logits;  // [V]
+  std::vector<float> chain_hidden;                   // [H] recycled state the next draft uses
+  std::vector<float> first_draft_logits;             // [V]
   std::vector<int32_t> drafts;
-  std::vector<float> draft_probs;         // [K, V] for sampled drafts
-  int64_t step_drafts = 0;                // K of the current step
+  std::vector<float> draft_probs;  // [K, V] for sampled drafts
+  int64_t step_drafts = 0;         // K of the current step
   Rng rng;
   SpecStats stats;
 

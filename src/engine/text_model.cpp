@@ -17,8 +17,8 @@ std::unique_ptr<TextModel> TextModel::open(const std::filesystem::path& dir,
     // Parse the template at start-up, so a template nextn cannot render fails before any
     // generation (with the template's line and column), not in the middle of a chat.
     if (const auto& source = text->tokenizer_->config().chat_template) {
-      text->chat_template_.emplace(
-          ChatTemplate::parse(*source, (dir / "tokenizer_config.json").string() + " chat_template"));
+      text->chat_template_.emplace(ChatTemplate::parse(
+          *source, (dir / "tokenizer_config.json").string() + " chat_template"));
     }
     const int64_t vocab = text->tokenizer_->vocab_size();
     if (vocab > text->model_->config.vocab_size) {
@@ -31,9 +31,10 @@ std::unique_ptr<TextModel> TextModel::open(const std::filesystem::path& dir,
 
 const Tokenizer& TextModel::tokenizer() const {
   if (!tokenizer_) {
-    fail("{} has no tokenizer.json: text prompts need the checkpoint's tokenizer "
-         "(use --prompt-tokens for token ids)",
-         dir_.string());
+    fail(
+        "{} has no tokenizer.json: text prompts need the checkpoint's tokenizer "
+        "(use --prompt-tokens for token ids)",
+        dir_.string());
   }
   return *tokenizer_;
 }
@@ -42,9 +43,10 @@ const ChatTemplate& TextModel::chat_template() const {
   const Tokenizer& tok = tokenizer();
   (void)tok;
   if (!chat_template_) {
-    fail("{} has no chat_template (tokenizer_config.json or chat_template.jinja): chat needs "
-         "the model's template",
-         dir_.string());
+    fail(
+        "{} has no chat_template (tokenizer_config.json or chat_template.jinja): chat needs "
+        "the model's template",
+        dir_.string());
   }
   return *chat_template_;
 }

@@ -40,10 +40,10 @@ class TextModel {
   // Renders `messages` (OpenAI-style objects with role and content) with the chat template, as
   // the HuggingFace tooling does: bos_token / eos_token from tokenizer_config.json, `tools`
   // when non-null, and `extra` variables (e.g. enable_thinking) merged over them.
-  std::string render_chat(const nlohmann::ordered_json& messages, bool add_generation_prompt,
-                          const nlohmann::ordered_json& tools = nullptr,
-                          const nlohmann::ordered_json& extra = nlohmann::ordered_json::object())
-      const;
+  std::string render_chat(
+      const nlohmann::ordered_json& messages, bool add_generation_prompt,
+      const nlohmann::ordered_json& tools = nullptr,
+      const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) const;
   // The rendered conversation as ids. The template writes BOS itself, so none is added.
   std::vector<int32_t> encode_chat(const std::string& rendered) const;
 

@@ -62,7 +62,8 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
     // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: accumulate rows of W_UK_h scaled by q_nope.
     float* q_latent = ctx.arena.take_zeroed(T * heads * latent);
     if (ctx.traffic != nullptr) {  // the W_UK rows decoded below (W_UV goes through project)
-      ctx.traffic->bytes += static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
+      ctx.traffic->bytes +=
+          static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
     }
     ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
       float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
@@ -89,7 +90,8 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
         }
         softmax(scores, seen);
         float* ol = o_latent + task * latent;
-        for (int64_t s = 0; s < seen; ++s) axpy(scores[s], place.kv->row(args.cache_layer, s), ol, latent);
+        for (int64_t s = 0; s < seen; ++s)
+          axpy(scores[s], place.kv->row(args.cache_layer, s), ol, latent);
       }
     });
     // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul.

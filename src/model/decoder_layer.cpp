@@ -14,11 +14,8 @@ void decoder_layer(const DecoderLayerWeights& w, const ForwardContext& ctx, cons
   float* delta = ctx.arena.take(T * H);
 
   rms_norm(args.hidden, w.input_layernorm.data(), T, H, H, eps, normed);
-  const AttentionArgs attention{.x = normed,
-                                .tokens = T,
-                                .rows = args.rows,
-                                .cache_layer = args.cache_layer,
-                                .out = delta};
+  const AttentionArgs attention{
+      .x = normed, .tokens = T, .rows = args.rows, .cache_layer = args.cache_layer, .out = delta};
   if (const auto* mla = std::get_if<MlaWeights>(&w.attention)) {
     mla_attention(*mla, ctx, attention);
   } else {

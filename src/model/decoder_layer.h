@@ -1,4 +1,5 @@
-// One pre-norm decoder layer (SPEC §4): h = x + Attn(RMSNorm_in(x)); out = h + MLP(RMSNorm_post(h)).
+// One pre-norm decoder layer (SPEC §4): h = x + Attn(RMSNorm_in(x)); out = h +
+// MLP(RMSNorm_post(h)).
 #pragma once
 
 #include <cstdint>

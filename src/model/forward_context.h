@@ -5,9 +5,9 @@
 #include <span>
 
 #include "config/model_config.h"
-#include "kernels/weight_matrix.h"
 #include "core/arena.h"
 #include "core/thread_pool.h"
+#include "kernels/weight_matrix.h"
 #include "model/rope.h"
 
 namespace nextn {
@@ -22,8 +22,8 @@ struct ForwardOptions {
 // What a pass read from the weights: the figure decoding speed is bounded by (DESIGN
 // principle 7). Counted as the kernels are called, so it reflects the experts really chosen.
 struct WeightTraffic {
-  uint64_t bytes = 0;           // weight bytes read (FP8 scales included)
-  int64_t experts_run = 0;      // routed experts run, summed over MoE layers (each once)
+  uint64_t bytes = 0;       // weight bytes read (FP8 scales included)
+  int64_t experts_run = 0;  // routed experts run, summed over MoE layers (each once)
   int64_t moe_layers = 0;
 };
 

@@ -47,7 +47,8 @@ void TargetModel::forward(std::span<const SequenceInput> batch, float* logits, f
     for (int32_t token : seq.tokens) check_token(token, config_);
     seq.kv->reserve_append(count);
     for (int64_t t = 0; t < count; ++t) {
-      if (seq.all_logits || t + 1 == count) logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
+      if (seq.all_logits || t + 1 == count)
+        logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
       const int64_t slot = seq.kv->size() + t;
       rows_.push_back({.kv = seq.kv, .slot = slot, .position = slot});
     }

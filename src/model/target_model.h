@@ -55,7 +55,7 @@ class TargetModel {
   ForwardOptions options_;
   Arena arena_;
   WeightTraffic traffic_;
-  std::vector<RowPlace> rows_;            // per pass; capacity kept across passes
+  std::vector<RowPlace> rows_;  // per pass; capacity kept across passes
   std::vector<int64_t> logit_rows_;
 };
 

@@ -31,8 +31,8 @@ KvCache MtpModel::make_cache(int64_t capacity) const {
 }
 
 void MtpModel::forward(int64_t k, int64_t position, const float* hidden,
-                       std::span<const int32_t> tokens, KvCache& kv, float* logits,
-                       float* recycled, bool last_row_logits) {
+                       std::span<const int32_t> tokens, KvCache& kv, float* logits, float* recycled,
+                       bool last_row_logits) {
   const MtpSequenceInput one[] = {{.position = position,
                                    .hidden = hidden,
                                    .tokens = tokens,
@@ -58,7 +58,8 @@ void MtpModel::forward(int64_t k, std::span<const MtpSequenceInput> batch, float
     for (int32_t token : seq.tokens) check_token(token, config_);
     seq.kv->reserve_append(count);
     for (int64_t t = 0; t < count; ++t) {
-      if (seq.all_logits || t + 1 == count) logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
+      if (seq.all_logits || t + 1 == count)
+        logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
       rows_.push_back({.kv = seq.kv, .slot = seq.kv->size() + t, .position = seq.position + t});
     }
   }

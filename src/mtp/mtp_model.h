@@ -58,10 +58,9 @@ class MtpModel {
   void forward(int64_t k, int64_t position, const float* hidden, std::span<const int32_t> tokens,
                KvCache& kv, float* logits, float* recycled, bool last_row_logits = false);
   // Layer k over several sequences in one pass. recycled [Σ T_i, H] in batch order (it may
-  // alias the inputs: they are read first); logits hold every row of the sequences with all_logits and the last
-  // row of the others, in batch order.
-  void forward(int64_t k, std::span<const MtpSequenceInput> batch, float* logits,
-               float* recycled);
+  // alias the inputs: they are read first); logits hold every row of the sequences with all_logits
+  // and the last row of the others, in batch order.
+  void forward(int64_t k, std::span<const MtpSequenceInput> batch, float* logits, float* recycled);
 
  private:
   const ModelConfig& config_;

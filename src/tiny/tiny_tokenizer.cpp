@@ -43,10 +43,14 @@ struct FamilyStyle {
 // The split patterns are the families' own (DeepSeek-V3's tokenizer.json; GLM-4.5's
 // llama-3-style pattern), so tiny checkpoints pre-tokenize like the real ones.
 FamilyStyle family_style(Family family) {
-  auto byte_level = Json{{"type", "ByteLevel"}, {"add_prefix_space", false},
-                         {"trim_offsets", true}, {"use_regex", false}};
+  auto byte_level = Json{{"type", "ByteLevel"},
+                         {"add_prefix_space", false},
+                         {"trim_offsets", true},
+                         {"use_regex", false}};
   auto split = [](const char* pattern) {
-    return Json{{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"},
+    return Json{{"type", "Split"},
+                {"pattern", {{"Regex", pattern}}},
+                {"behavior", "Isolated"},
                 {"invert", false}};
   };
   if (family == Family::kDeepseekV3) {
@@ -71,10 +75,10 @@ FamilyStyle family_style(Family family) {
     };
   }
   return {
-      .specials = {"[gMASK]", "<|endoftext|>", "<|user|>", "<|assistant|>", "<sop>",
-                   "<|system|>"},
-      .chat_template = "[gMASK]<sop>{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}"
-                       "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}",
+      .specials = {"[gMASK]", "<|endoftext|>", "<|user|>", "<|assistant|>", "<sop>", "<|system|>"},
+      .chat_template =
+          "[gMASK]<sop>{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}"
+          "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}",
       .add_bos = false,
       .pre_tokenizer =
           {{"type", "Sequence"},
@@ -95,7 +99,8 @@ std::vector<std::vector<std::string>> training_words() {
     size_t end = text.find(' ', start + 1);
     if (end == std::string::npos) end = text.size();
     std::vector<std::string> word;
-    for (size_t i = start; i < end; ++i) word.push_back(byte_to_unicode(static_cast<uint8_t>(text[i])));
+    for (size_t i = start; i < end; ++i)
+      word.push_back(byte_to_unicode(static_cast<uint8_t>(text[i])));
     words.push_back(std::move(word));
     start = end;
   }
@@ -151,25 +156,33 @@ int64_t tiny_tokenizer_special_count(Family family) {
   return static_cast<int64_t>(family_style(family).specials.size());
 }
 
-int64_t tiny_tokenizer_min_vocab(Family family) { return tiny_tokenizer_special_count(family) + 256; }
+int64_t tiny_tokenizer_min_vocab(Family family) {
+  return tiny_tokenizer_special_count(family) + 256;
+}
 
 void write_tiny_tokenizer(const std::filesystem::path& dir, Family family, int64_t vocab) {
   const FamilyStyle style = family_style(family);
   if (vocab < tiny_tokenizer_min_vocab(family)) {
-    fail("make-tiny --tokenizer: --vocab {} is too small for a byte-level tokenizer ({} special "
-         "tokens + 256 bytes = {})",
-         vocab, style.specials.size(), tiny_tokenizer_min_vocab(family));
+    fail(
+        "make-tiny --tokenizer: --vocab {} is too small for a byte-level tokenizer ({} special "
+        "tokens + 256 bytes = {})",
+        vocab, style.specials.size(), tiny_tokenizer_min_vocab(family));
   }
   const auto specials = static_cast<int64_t>(style.specials.size());
   Json added = Json::array();
   for (int64_t id = 0; id < specials; ++id) {
-    added.push_back({{"id", id}, {"content", style.specials[id]}, {"single_word", false},
-                     {"lstrip", false}, {"rstrip", false}, {"normalized", false},
+    added.push_back({{"id", id},
+                     {"content", style.specials[id]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
                      {"special", true}});
   }
   Json model_vocab = Json::object();
   for (int64_t id = 0; id < specials; ++id) model_vocab[style.specials[id]] = id;
-  for (int b = 0; b < 256; ++b) model_vocab[byte_to_unicode(static_cast<uint8_t>(b))] = specials + b;
+  for (int b = 0; b < 256; ++b)
+    model_vocab[byte_to_unicode(static_cast<uint8_t>(b))] = specials + b;
   Json merges = Json::array();
   int64_t next = specials + 256;
   for (const auto& [left, right] : learn_merges(vocab - next)) {
@@ -186,12 +199,21 @@ void write_tiny_tokenizer(const std::filesystem::path& dir, Family family, int64
       {"normalizer", nullptr},
       {"pre_tokenizer", style.pre_tokenizer},
       {"post_processor", nullptr},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true},
-                   {"use_regex", true}}},
-      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
-                 {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr},
-                 {"fuse_unk", false}, {"byte_fallback", false}, {"vocab", model_vocab},
-                 {"merges", merges}}},
+      {"decoder",
+       {{"type", "ByteLevel"},
+        {"add_prefix_space", true},
+        {"trim_offsets", true},
+        {"use_regex", true}}},
+      {"model",
+       {{"type", "BPE"},
+        {"dropout", nullptr},
+        {"unk_token", nullptr},
+        {"continuing_subword_prefix", nullptr},
+        {"end_of_word_suffix", nullptr},
+        {"fuse_unk", false},
+        {"byte_fallback", false},
+        {"vocab", model_vocab},
+        {"merges", merges}}},
   };
   const Json config = {
       {"add_bos_token", style.add_bos},

@@ -18,8 +18,8 @@ namespace nextn {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::InteractiveProcess;
+using ::testing::Not;
 using testing::run_nextn;
 using testing::ScratchDir;
 
@@ -37,9 +37,8 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 TEST(TokenizeCommand, JsonIdsAndPiecesOfTheRealTokenizer) {
   require_deepseek_tokenizer();
-  const auto result =
-      run_nextn("tokenize --json --no-special --model " + kDeepseekTokenizer.string() +
-                " 'Hello world! 123456'");
+  const auto result = run_nextn("tokenize --json --no-special --model " +
+                                kDeepseekTokenizer.string() + " 'Hello world! 123456'");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const auto out = nlohmann::json::parse(result.output);
   // Ids of @huggingface/tokenizers on the same tokenizer.json.
@@ -51,8 +50,8 @@ TEST(TokenizeCommand, AddsBosAsTheTokenizerConfigSaysAndReadsStandardInput) {
   require_deepseek_tokenizer();
   ScratchDir dir;
   write_file(dir / "in.txt", "Hello");
-  const auto result = run_nextn("tokenize --json --model " + kDeepseekTokenizer.string() +
-                                " - < " + (dir / "in.txt").string());
+  const auto result = run_nextn("tokenize --json --model " + kDeepseekTokenizer.string() + " - < " +
+                                (dir / "in.txt").string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
   // add_bos_token is true for DeepSeek-V3: <｜begin▁of▁sentence｜> is id 0.
   EXPECT_EQ(nlohmann::json::parse(result.output)["ids"], nlohmann::json::parse("[0, 19923]"));
@@ -60,8 +59,8 @@ TEST(TokenizeCommand, AddsBosAsTheTokenizerConfigSaysAndReadsStandardInput) {
 
 TEST(TokenizeCommand, PlainOutputShowsIdsPiecesAndText) {
   require_deepseek_tokenizer();
-  const auto result = run_nextn("tokenize --no-special --model " + kDeepseekTokenizer.string() +
-                                " 'a\nb'");
+  const auto result =
+      run_nextn("tokenize --no-special --model " + kDeepseekTokenizer.string() + " 'a\nb'");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("'\\n'"));
   EXPECT_THAT(result.output, HasSubstr("3 tokens"));
@@ -89,8 +88,8 @@ TEST(TokenizeCommand, ClearErrors) {
 class TextCommands : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto made = run_nextn("make-tiny --vocab 300 --predictable --tokenizer --out " +
-                                dir_.path().string());
+    const auto made =
+        run_nextn("make-tiny --vocab 300 --predictable --tokenizer --out " + dir_.path().string());
     ASSERT_EQ(made.exit_code, 0) << made.output;
   }
   nlohmann::json generate_json(const std::string& flags) {
@@ -129,7 +128,8 @@ TEST_F(TextCommands, ChatWrapsThePromptInTheTemplate) {
 }
 
 TEST_F(TextCommands, StreamsTextThenStatistics) {
-  const auto result = run_nextn("generate" + model() + " -p 'Hello' -n 16 --spec-tokens 2 --ignore-eos");
+  const auto result =
+      run_nextn("generate" + model() + " -p 'Hello' -n 16 --spec-tokens 2 --ignore-eos");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("mean acceptance length"));
 }
@@ -175,8 +175,8 @@ TEST_F(TextCommands, UnsupportedTemplateFeatureFailsAtLoadNamingTheFile) {
 }
 
 TEST_F(TextCommands, ChatKeepsTheConversationAndShowsStatistics) {
-  InteractiveProcess chat({"chat", "--model", dir_.path().string(), "-n", "8", "--temperature",
-                           "0", "--spec-tokens", "3"});
+  InteractiveProcess chat({"chat", "--model", dir_.path().string(), "-n", "8", "--temperature", "0",
+                           "--spec-tokens", "3"});
   ASSERT_TRUE(chat.started());
   ASSERT_TRUE(chat.wait_for("> ")) << chat.output();
   chat.type("Hello there\n");
@@ -213,7 +213,8 @@ TEST_F(TextCommands, CtrlCStopsAReplyAndCtrlCAtThePromptLeaves) {
 
 TEST(ChatCommand, ModelWithoutATemplateIsAClearError) {
   ScratchDir dir;
-  ASSERT_EQ(run_nextn("make-tiny --vocab 300 --tokenizer --out " + dir.path().string()).exit_code, 0);
+  ASSERT_EQ(run_nextn("make-tiny --vocab 300 --tokenizer --out " + dir.path().string()).exit_code,
+            0);
   auto config = nlohmann::json::parse(std::ifstream(dir / "tokenizer_config.json"));
   config.erase("chat_template");
   write_file(dir / "tokenizer_config.json", config.dump());

@@ -67,8 +67,9 @@ class Collector {
 class EngineTest : public ::testing::TestWithParam<Family> {
  protected:
   void SetUp() override {
-    write_tiny_checkpoint(dir_.path(), {.family = GetParam(), .vocab = 300, .predictable = true,
-                                        .tokenizer = true, .seed = 5});
+    write_tiny_checkpoint(
+        dir_.path(),
+        {.family = GetParam(), .vocab = 300, .predictable = true, .tokenizer = true, .seed = 5});
     text_ = TextModel::open(dir_.path());
   }
   // What the single-sequence decoder generates for the same request.
@@ -182,8 +183,8 @@ TEST_P(EngineTest, CancelEndsARequestAndFreesItsBudget) {
 }
 
 TEST_P(EngineTest, FullQueueIsRefusedWithEngineFull) {
-  Engine engine(*text_, {.max_batch = 1, .max_context = 2048, .kv_budget_tokens = 2048,
-                         .max_queue = 1});
+  Engine engine(*text_,
+                {.max_batch = 1, .max_context = 2048, .kv_budget_tokens = 2048, .max_queue = 1});
   Collector collector;
   std::vector<uint64_t> ids;
   int refused = 0;
@@ -208,8 +209,8 @@ TEST_P(EngineTest, BadRequestsAreClearErrors) {
   GenerationRequest bad_token = request("Hello", 4, 0);
   bad_token.prompt.push_back(100000);
   EXPECT_THROW(engine.submit(bad_token, collector.callbacks(0)), Error);
-  EXPECT_THROW(engine.submit(request("Hello", 4, 0, {.temperature = -1.0f}), collector.callbacks(0)),
-               Error);
+  EXPECT_THROW(
+      engine.submit(request("Hello", 4, 0, {.temperature = -1.0f}), collector.callbacks(0)), Error);
   EXPECT_THROW(engine.submit(request("Hello", 4, 99), collector.callbacks(0)), Error);
 }
 
@@ -225,10 +226,11 @@ TEST(EngineWithoutMtp, AutoFallsBackToPlainDecodingAndAFixedKIsAnError) {
   const auto text = TextModel::open(dir.path());
   Engine engine(*text, {.max_context = 64});
   Collector collector;
-  EXPECT_THROW(engine.submit({.prompt = {1, 2}, .max_tokens = 4,
-                              .speculation = {.adaptive = false, .num_tokens = 2}},
-                             collector.callbacks(0)),
-               Error);
+  EXPECT_THROW(
+      engine.submit(
+          {.prompt = {1, 2}, .max_tokens = 4, .speculation = {.adaptive = false, .num_tokens = 2}},
+          collector.callbacks(0)),
+      Error);
   engine.submit({.prompt = {1, 2}, .max_tokens = 4, .ignore_eos = true}, collector.callbacks(1));
   collector.wait(1);
   EXPECT_EQ(collector.results_[1].result.completion_tokens, 4);

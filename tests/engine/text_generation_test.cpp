@@ -22,8 +22,9 @@ namespace {
 class TextGeneration : public ::testing::TestWithParam<Family> {
  protected:
   void SetUp() override {
-    write_tiny_checkpoint(dir_.path(), {.family = GetParam(), .vocab = 300, .predictable = true,
-                                        .tokenizer = true, .seed = 3});
+    write_tiny_checkpoint(
+        dir_.path(),
+        {.family = GetParam(), .vocab = 300, .predictable = true, .tokenizer = true, .seed = 3});
     text_ = TextModel::open(dir_.path());
   }
   TextResult generate(int64_t spec_tokens, const std::string& prompt,
@@ -33,8 +34,10 @@ class TextGeneration : public ::testing::TestWithParam<Family> {
     SpeculativeDecoder decoder(text_->config(), *text_->model().bound, pool, 256,
                                {.spec_tokens = spec_tokens});
     const std::vector<int32_t> ids = text_->encode_prompt(prompt);
-    TextRequest request{.prompt = ids, .sampling = {.temperature = 0.0f},
-                        .limits = {.max_tokens = 40}, .stop_strings = std::move(stops),
+    TextRequest request{.prompt = ids,
+                        .sampling = {.temperature = 0.0f},
+                        .limits = {.max_tokens = 40},
+                        .stop_strings = std::move(stops),
                         .interrupt = interrupt};
     return generate_text(decoder, text_->tokenizer(), request, [&](std::string_view piece) {
       if (streamed != nullptr) streamed->append(piece);

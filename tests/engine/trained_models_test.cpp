@@ -33,7 +33,9 @@ const std::vector<std::string> kPrompts = {
     "class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n",
 };
 
-TEST(TrainedModels, ShipWithTheRepository) { EXPECT_GE(trained_models().size(), 1u); }
+TEST(TrainedModels, ShipWithTheRepository) {
+  EXPECT_GE(trained_models().size(), 1u);
+}
 
 TEST(TrainedModels, GreedySpeculationIsLosslessAndTheDrafterGuessesWell) {
   for (const auto& dir : trained_models()) {

@@ -25,7 +25,8 @@ struct Model {
   const ModelConfig& config() const { return loaded->config; }
 };
 
-const std::vector<std::vector<int32_t>> kPrompts = {{5, 17, 200, 3}, {9}, {42, 7, 128, 255, 0, 61, 8}};
+const std::vector<std::vector<int32_t>> kPrompts = {
+    {5, 17, 200, 3}, {9}, {42, 7, 128, 255, 0, 61, 8}};
 const std::vector<std::vector<int32_t>> kNext = {{11, 12, 13}, {14}, {15, 16}};
 
 class Batch : public ::testing::TestWithParam<TinyOptions> {};
@@ -99,7 +100,8 @@ TEST_P(Batch, MtpRowsEqualTheirSequenceAlone) {
   std::vector<std::vector<float>> hidden;
   for (const auto& p : kPrompts) {
     hidden.emplace_back(p.size() * H);
-    for (size_t i = 0; i < hidden.back().size(); ++i) hidden.back()[i] = 0.01f * float(i % 97) - 0.4f;
+    for (size_t i = 0; i < hidden.back().size(); ++i)
+      hidden.back()[i] = 0.01f * float(i % 97) - 0.4f;
   }
   std::vector<KvCache> alone, batched;
   std::vector<std::vector<float>> alone_logits, alone_recycled;
@@ -114,7 +116,9 @@ TEST_P(Batch, MtpRowsEqualTheirSequenceAlone) {
     alone_recycled.emplace_back(kPrompts[s].size() * H);
     mtp.forward(0, position, hidden[s].data(), kPrompts[s], alone[s], alone_logits[s].data(),
                 alone_recycled[s].data());
-    batch.push_back({.position = position, .hidden = hidden[s].data(), .tokens = kPrompts[s],
+    batch.push_back({.position = position,
+                     .hidden = hidden[s].data(),
+                     .tokens = kPrompts[s],
                      .kv = &batched[s]});
   }
   std::vector<float> logits(12 * V), recycled(12 * H);
@@ -123,7 +127,8 @@ TEST_P(Batch, MtpRowsEqualTheirSequenceAlone) {
   for (size_t s = 0; s < kPrompts.size(); ++s) {
     for (size_t t = 0; t < kPrompts[s].size(); ++t, ++row) {
       for (int64_t v = 0; v < V; ++v) ASSERT_EQ(logits[row * V + v], alone_logits[s][t * V + v]);
-      for (int64_t h = 0; h < H; ++h) ASSERT_EQ(recycled[row * H + h], alone_recycled[s][t * H + h]);
+      for (int64_t h = 0; h < H; ++h)
+        ASSERT_EQ(recycled[row * H + h], alone_recycled[s][t * H + h]);
     }
   }
 }
@@ -142,11 +147,11 @@ TEST_P(Batch, ACacheTwiceOrAnEmptySequenceIsAnError) {
 
 INSTANTIATE_TEST_SUITE_P(
     Variants, Batch,
-    ::testing::Values(TinyOptions{.family = Family::kDeepseekV3},
-                      TinyOptions{.family = Family::kDeepseekV3, .yarn = true, .fp8 = true,
-                                  .fp8_block = 32},
-                      TinyOptions{.family = Family::kGlm4Moe},
-                      TinyOptions{.family = Family::kGlm4Moe, .qk_norm = false}));
+    ::testing::Values(
+        TinyOptions{.family = Family::kDeepseekV3},
+        TinyOptions{.family = Family::kDeepseekV3, .yarn = true, .fp8 = true, .fp8_block = 32},
+        TinyOptions{.family = Family::kGlm4Moe},
+        TinyOptions{.family = Family::kGlm4Moe, .qk_norm = false}));
 
 }  // namespace
 }  // namespace nextn
