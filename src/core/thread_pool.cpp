@@ -28,7 +28,8 @@ void ThreadPool::reserve_scratch(Scratch slot, size_t floats) {
 }
 
 float* ThreadPool::scratch(Scratch slot, size_t floats) {
-  std::vector<float>& buffer = scratch_[static_cast<size_t>(t_thread_index)][static_cast<size_t>(slot)];
+  std::vector<float>& buffer =
+      scratch_[static_cast<size_t>(t_thread_index)][static_cast<size_t>(slot)];
   if (buffer.size() < floats) buffer.resize(floats);
   return buffer.data();
 }
@@ -53,8 +54,37 @@ void ThreadPool::work_on_current_job() {
 namespace {
 // About a quarter of a millisecond of polling before a thread blocks.
 constexpr int kSpinIterations = 4096;
-inline void cpu_relax() { __builtin_ia32_pause(); }
+inline void cpu_relax() {
+  __builtin_ia32_pause();
+}
+
+constexpr uint64_t kClosed = uint64_t{1} << 31;
+constexpr uint64_t kWorkersMask = kClosed - 1;
+constexpr uint64_t kTagMask = ~uint64_t{0} << 32;
+uint64_t job_tag(uint64_t generation) {
+  return generation << 32;
+}
 }  // namespace
+
+bool ThreadPool::join_job(uint64_t generation) {
+  const uint64_t tag = job_tag(generation);
+  uint64_t state = job_state_.load(std::memory_order_acquire);
+  while ((state & kTagMask) == tag && (state & kClosed) == 0) {
+    if (job_state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+      return true;
+    }
+  }
+  return false;  // a later job, or this one is closed: every chunk is taken
+}
+
+void ThreadPool::leave_job() {
+  const uint64_t after = job_state_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if ((after & kClosed) != 0 && (after & kWorkersMask) == 0) {
+    std::lock_guard lock(mutex_);
+    done_.notify_one();
+  }
+}
 
 void ThreadPool::run(int64_t n, int64_t grain, Trampoline trampoline, void* context) {
   {
@@ -64,18 +94,22 @@ void ThreadPool::run(int64_t n, int64_t grain, Trampoline trampoline, void* cont
     n_ = n;
     grain_ = std::max<int64_t>(1, grain);
     next_.store(0, std::memory_order_relaxed);
-    pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    const uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
+    job_state_.store(job_tag(generation), std::memory_order_relaxed);  // open, nobody joined
+    generation_.store(generation, std::memory_order_release);
   }
   wake_.notify_all();
   work_on_current_job();
-  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+  // Every chunk is claimed: close the job to latecomers, then wait for those who joined.
+  auto busy = [this] { return (job_state_.load(std::memory_order_acquire) & kWorkersMask) != 0; };
+  job_state_.fetch_or(kClosed, std::memory_order_acq_rel);
+  for (int spin = 0; busy(); ++spin) {
     if (spin < kSpinIterations) {
       cpu_relax();
       continue;
     }
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return pending_workers_.load(std::memory_order_acquire) == 0; });
+    done_.wait(lock, [&] { return !busy(); });
     break;
   }
 }
@@ -97,10 +131,9 @@ void ThreadPool::worker_loop() {
     }
     if (stopping_.load()) return;
     seen = generation_.load(std::memory_order_acquire);
-    work_on_current_job();
-    if (pending_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock(mutex_);
-      done_.notify_one();
+    if (join_job(seen)) {
+      work_on_current_job();
+      leave_job();
     }
   }
 }

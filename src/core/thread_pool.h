@@ -42,9 +42,12 @@ class ThreadPool {
       body(int64_t{0}, n);
       return;
     }
-    run(n, grain, [](void* context, int64_t begin, int64_t end) {
-      (*static_cast<std::remove_reference_t<Body>*>(context))(begin, end);
-    }, &body);
+    run(
+        n, grain,
+        [](void* context, int64_t begin, int64_t end) {
+          (*static_cast<std::remove_reference_t<Body>*>(context))(begin, end);
+        },
+        &body);
   }
 
  private:
@@ -52,6 +55,8 @@ class ThreadPool {
   void run(int64_t n, int64_t grain, Trampoline trampoline, void* context);
   void work_on_current_job();
   void worker_loop();
+  bool join_job(uint64_t generation);
+  void leave_job();
 
   // scratch_[thread][slot]; thread 0 is whoever calls parallel_for.
   std::vector<std::array<std::vector<float>, static_cast<size_t>(Scratch::kCount)>> scratch_;
@@ -63,7 +68,11 @@ class ThreadPool {
   // step runs hundreds of small jobs, and a condition-variable wake-up per job would cost more
   // than the job.
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_workers_{0};
+  // Who is working on the current job: [job tag: 32 bits | closed: 1 bit | workers: 31 bits].
+  // A worker joins only while the job is open; the caller closes it once every chunk is
+  // claimed and then waits only for the workers that joined. A worker that the OS has not
+  // scheduled yet never holds the caller up: it finds the job closed and skips it.
+  std::atomic<uint64_t> job_state_{0};
   std::atomic<bool> stopping_{false};
 
   // The current job.
