@@ -146,7 +146,8 @@ void BatchStepper::teacher_force(std::span<Engine::Sequence* const> seqs) {
   const int64_t V = config_.vocab_size;
   for (int64_t k = 0; k < mtp_->layers(); ++k) {
     mtp_batch_.clear();
-    std::vector<Engine::Sequence*> in_batch;
+    std::vector<Engine::Sequence*>& in_batch = in_batch_;
+    in_batch.clear();
     int64_t rows = 0;
     for (Engine::Sequence* seq : seqs) {
       const int64_t from = seq->mtp_kv[k].size();
@@ -223,7 +224,8 @@ void BatchStepper::draft(std::span<Engine::Sequence* const> seqs) {
   for (int64_t j = 1; j < most; ++j) {
     const int64_t k = j % mtp_->layers();
     mtp_batch_.clear();
-    std::vector<Engine::Sequence*> in_batch;
+    std::vector<Engine::Sequence*>& in_batch = in_batch_;
+    in_batch.clear();
     for (Engine::Sequence* seq : seqs) {
       if (seq->step_drafts <= j) continue;
       mtp_batch_.push_back(
@@ -254,7 +256,8 @@ void BatchStepper::decode(std::span<Engine::Sequence* const> active) {
   const int64_t V = config_.vocab_size;
   const int64_t H = config_.hidden_size;
   // 0. K for each sequence: never more drafts than tokens left to emit.
-  std::vector<Engine::Sequence*> drafting;
+  std::vector<Engine::Sequence*>& drafting = drafting_;
+  drafting.clear();
   for (Engine::Sequence* seq : active) {
     const int64_t remaining = seq->request.max_tokens - seq->generated;
     const int64_t wanted = seq->draft_length ? seq->draft_length->choose() : seq->max_drafts;

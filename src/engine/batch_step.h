@@ -46,6 +46,8 @@ class BatchStepper {
   std::vector<MtpSequenceInput> mtp_batch_;
   std::vector<std::vector<int32_t>> rows_tokens_;
   std::vector<float> logits_, hidden_, probs_, residual_, recycled_;
+  std::vector<Engine::Sequence*> drafting_;  // decode(): the sequences that draft this step
+  std::vector<Engine::Sequence*> in_batch_;  // the sequences of the MTP pass being run
 };
 
 // The log-probability of `token` and the `top` most likely tokens under softmax(logits).

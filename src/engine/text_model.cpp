@@ -40,8 +40,7 @@ const Tokenizer& TextModel::tokenizer() const {
 }
 
 const ChatTemplate& TextModel::chat_template() const {
-  const Tokenizer& tok = tokenizer();
-  (void)tok;
+  tokenizer();  // no tokenizer at all is the error to report first
   if (!chat_template_) {
     fail(
         "{} has no chat_template (tokenizer_config.json or chat_template.jinja): chat needs "

@@ -34,6 +34,21 @@ std::string pcre2_message(int code) {
 
 // Rewrites one character class starting at pattern[i] == '['; returns the index after it.
 // With `fold`, the other case of each ASCII letter (and letter range) is added to the class.
+// Copies the escape at p[i] ('\\' and one character) as it is, with the braced argument of
+// \p{..}, \P{..} and \x{..} when there is one; returns the index after it.
+size_t copy_escape(std::string_view p, size_t i, std::string& out) {
+  const char e = p[i + 1];
+  out.append(p.substr(i, 2));
+  i += 2;
+  if (i < p.size() && p[i] == '{' && (e == 'p' || e == 'P' || e == 'x')) {
+    const size_t close = p.find('}', i);
+    const size_t end = close == std::string_view::npos ? p.size() : close + 1;
+    out.append(p.substr(i, end - i));
+    i = end;
+  }
+  return i;
+}
+
 size_t rewrite_class(std::string_view p, size_t i, bool fold, std::string& out) {
   out.push_back('[');
   ++i;
@@ -53,15 +68,7 @@ size_t rewrite_class(std::string_view p, size_t i, bool fold, std::string& out) 
       else if (e == 'h')
         out.append(kHexChars);
       else {
-        out.append(p.substr(i, 2));
-        i += 2;
-        // \p{..} and \x{..} carry a braced argument.
-        if (i < p.size() && p[i] == '{' && (e == 'p' || e == 'P' || e == 'x')) {
-          const size_t close = p.find('}', i);
-          const size_t end = close == std::string_view::npos ? p.size() : close + 1;
-          out.append(p.substr(i, end - i));
-          i = end;
-        }
+        i = copy_escape(p, i, out);
         continue;
       }
       i += 2;
@@ -121,15 +128,7 @@ std::string to_pcre2_syntax(std::string_view p) {
       else if (e == 'H')
         out.append("[^").append(kHexChars).append("]");
       else {
-        out.append(p.substr(i, 2));
-        i += 2;
-        // Braced arguments (\p{Lu}, \x{263A}) are copied whole: no case folding inside.
-        if (i < p.size() && p[i] == '{' && (e == 'p' || e == 'P' || e == 'x')) {
-          const size_t close = p.find('}', i);
-          const size_t end = close == std::string_view::npos ? p.size() : close + 1;
-          out.append(p.substr(i, end - i));
-          i = end;
-        }
+        i = copy_escape(p, i, out);  // no case folding inside \p{Lu} or \x{263A}
         continue;
       }
       i += 2;
