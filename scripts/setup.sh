@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   clang-14 libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes
   nlohmann-json3-dev libfmt-dev libcli11-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy
 )
 if [[ "${1:-}" == "--reference" ]]; then

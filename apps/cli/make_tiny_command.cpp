@@ -40,6 +40,18 @@ Action add_make_tiny_command(CLI::App& app) {
   cmd->add_option("--first-dense", o.first_dense, "first_k_dense_replace")
       ->check(CLI::Range(0, 512));
   cmd->add_option("--heads", o.heads, "Attention heads")->check(CLI::Range(1, 256));
+  cmd->add_option("--q-lora-rank", o.q_lora_rank, "DeepSeek q_lora_rank (0: no q LoRA)")
+      ->check(CLI::Range(0, 1 << 16));
+  cmd->add_option("--kv-lora-rank", o.kv_lora_rank, "DeepSeek kv_lora_rank")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--qk-nope-dim", o.qk_nope_head_dim, "DeepSeek qk_nope_head_dim")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--qk-rope-dim", o.qk_rope_head_dim, "DeepSeek qk_rope_head_dim (even)")
+      ->check(CLI::Range(2, 4096));
+  cmd->add_option("--v-head-dim", o.v_head_dim, "DeepSeek v_head_dim")->check(CLI::Range(1, 4096));
+  cmd->add_option("--head-dim", o.head_dim, "GLM head_dim")->check(CLI::Range(2, 4096));
+  cmd->add_option("--kv-heads", o.kv_heads, "GLM key/value heads (default: heads / 2)")
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--experts", o.experts, "Routed experts")->check(CLI::Range(1, 1024));
   cmd->add_option("--top-k", o.top_k, "Experts per token")->check(CLI::Range(1, 1024));
   cmd->add_option("--groups", o.groups, "Expert groups (n_group)")->check(CLI::Range(1, 64));

@@ -68,15 +68,37 @@ void decode_row(const WeightMatrix& w, int64_t r, float* out) {
   }
 }
 
-void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
-            int64_t y_stride, ThreadPool& pool) {
+size_t matmul_scratch_floats(int64_t cols) {
+  // A decoded row (portable), or up to four rows of expanded FP8 scales (avx512), padded.
+  return static_cast<size_t>(4 * (cols + 64));
+}
+
+void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x,
+                 int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool) {
   // Rows per task: enough work to amortize claiming a chunk, small enough to balance.
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, w.cols));
-  const RowKernel kernel = active_kernels().for_dtype(w.dtype);  // resolved once per call
+  const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, w.cols)) / 4 * 4;
+  const RowKernel kernel = table.for_dtype(w.dtype);  // resolved once per call
+  if (const InputPrep prepare = table.prepare_for(w.dtype)) {
+    // Once per call, on the calling thread; the buffer only grows (no allocation per pass).
+    thread_local std::vector<float> prepared;
+    const int64_t stride = table.prepared_stride(w.cols);
+    if (prepared.size() < static_cast<size_t>(tokens * stride)) {
+      prepared.resize(static_cast<size_t>(tokens * stride));
+    }
+    prepare(x, x_stride, tokens, w.cols, prepared.data());
+    x = prepared.data();
+    x_stride = stride;
+  }
+  const size_t scratch_floats = matmul_scratch_floats(w.cols);
   pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
-    float* scratch = pool.scratch(ThreadPool::Scratch::kRow, static_cast<size_t>(w.cols));
+    float* scratch = pool.scratch(ThreadPool::Scratch::kRow, scratch_floats);
     kernel(w, begin, end, x, x_stride, tokens, y, y_stride, scratch);
   });
+}
+
+void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
+            int64_t y_stride, ThreadPool& pool) {
+  matmul_with(active_kernels(), w, x, x_stride, tokens, y, y_stride, pool);
 }
 
 void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,

@@ -14,10 +14,14 @@ namespace nextn {
 void decode_row(const WeightMatrix& w, int64_t r, float* out);
 
 // y[t, r] = Σ_c w[r, c] · x[t, c] for t < tokens, r < w.rows. Rows of x are x_stride floats
-// apart, rows of y y_stride apart. Each weight row is decoded once for all tokens; the pool
-// splits the output rows.
+// apart, rows of y y_stride apart. Each weight is read from memory once for all tokens; the
+// pool splits the output rows.
 void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
             int64_t y_stride, ThreadPool& pool);
+
+// The per-thread scratch (ThreadPool::Scratch::kRow) matmul needs for a matrix of `cols`
+// columns: what a model reserves up front for its widest matrix.
+size_t matmul_scratch_floats(int64_t cols);
 
 // y[t] = weight ⊙ x[t] / sqrt(mean(x[t]²) + eps), rows `stride` apart in x and y (may alias).
 void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,

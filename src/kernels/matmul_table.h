@@ -1,35 +1,53 @@
 // The matmul kernel table (DESIGN principle 10): CPU features × weight dtype → a row kernel,
-// chosen once at start-up. matmul() splits the output rows over the pool and calls the entry
-// for the weight's dtype; nothing inside a kernel asks the dtype again.
+// chosen once at start-up. matmul() prepares the activations once per call (the column order
+// and padding the table's kernels read), splits the output rows over the pool and calls the
+// entry for the weight's dtype; nothing inside a kernel asks the dtype again.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string_view>
 
+#include "core/thread_pool.h"
 #include "kernels/weight_matrix.h"
 
 namespace nextn {
 
-// y[t, r] = Σ_c w[r, c] · x[t, c] for rows [row_begin, row_end) and every token. Each output
-// is computed by the same sequence of operations whatever `tokens` is, so a row's result does
+// y[t, r] = Σ_c w[r, c] · x[t, c] for rows [row_begin, row_end) and every token, with x as the
+// table's `prepare` left it (or as given when it has none). Each output is computed by the
+// same sequence of operations whatever `tokens` and the row range are, so a row's result does
 // not depend on the batch it is in (greedy speculative output relies on that).
-// `scratch` holds at least w.cols floats.
+// `scratch` holds at least matmul_scratch_floats(w.cols) floats.
 using RowKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64_t row_end,
                            const float* x, int64_t x_stride, int64_t tokens, float* y,
                            int64_t y_stride, float* scratch);
 
+// Copies `tokens` rows of x (x_stride apart, `cols` used) into `out`, rows
+// prepared_stride(cols) apart, reordered and zero-padded as the kernels of a dtype read them.
+using InputPrep = void (*)(const float* x, int64_t x_stride, int64_t tokens, int64_t cols,
+                           float* out);
+
 struct KernelTable {
   std::string_view name;  // "portable", "avx2", "avx512"
-  std::array<RowKernel, 4> rows{};  // indexed by DType
+  std::array<RowKernel, 4> rows{};      // indexed by DType
+  std::array<InputPrep, 4> prepare{};   // nullptr: the kernels read x as given
+  int64_t column_padding = 1;           // prepared rows hold a multiple of this many floats
 
   RowKernel for_dtype(DType dtype) const { return rows[static_cast<size_t>(dtype)]; }
+  InputPrep prepare_for(DType dtype) const { return prepare[static_cast<size_t>(dtype)]; }
+  int64_t prepared_stride(int64_t cols) const {
+    return (cols + column_padding - 1) / column_padding * column_padding;
+  }
 };
 
 // The best table this CPU runs, chosen on first use.
 const KernelTable& active_kernels();
 // Every table this CPU can run (portable first), for the tests that compare them.
 std::array<const KernelTable*, 3> available_kernels();
+
+// matmul (kernels/kernels.h) with a given table: what matmul does with active_kernels().
+void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x,
+                 int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool);
 
 // The tables, defined in their own translation units (compiled for their instruction sets).
 const KernelTable& portable_kernel_table();

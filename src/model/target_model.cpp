@@ -20,7 +20,7 @@ TargetModel::TargetModel(const ModelConfig& config, const ModelWeights& weights,
   if (weights.layers.size() != static_cast<size_t>(config.num_hidden_layers)) {
     fail("the target model's weights are not loaded (load mode mtp-only?)");
   }
-  pool.reserve_scratch(ThreadPool::Scratch::kRow, static_cast<size_t>(weights.max_cols));
+  pool.reserve_scratch(ThreadPool::Scratch::kRow, matmul_scratch_floats(weights.max_cols));
 }
 
 KvCache TargetModel::make_cache(int64_t capacity) const {

@@ -22,7 +22,7 @@ MtpModel::MtpModel(const ModelConfig& config, const ModelWeights& weights, Threa
   if (weights.mtp_layers.size() != static_cast<size_t>(config.num_nextn_predict_layers)) {
     fail("the MTP layers' weights are not loaded (load mode target-only?)");
   }
-  pool.reserve_scratch(ThreadPool::Scratch::kRow, static_cast<size_t>(weights.max_cols));
+  pool.reserve_scratch(ThreadPool::Scratch::kRow, matmul_scratch_floats(weights.max_cols));
 }
 
 KvCache MtpModel::make_cache(int64_t capacity) const {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -250,11 +251,13 @@ ModelConfig tiny_config(const TinyOptions& options) {
     config.model_type = "deepseek_v3";
     config.rms_norm_eps = 1e-6;
     config.rope_theta = 10000.0;
-    config.attention = MlaConfig{.q_lora_rank = 48,
-                                 .kv_lora_rank = 40,
-                                 .qk_nope_head_dim = 16,
-                                 .qk_rope_head_dim = 8,
-                                 .v_head_dim = 16};
+    config.attention = MlaConfig{.q_lora_rank = options.q_lora_rank > 0
+                                                    ? std::optional<int64_t>(options.q_lora_rank)
+                                                    : std::nullopt,
+                                 .kv_lora_rank = options.kv_lora_rank,
+                                 .qk_nope_head_dim = options.qk_nope_head_dim,
+                                 .qk_rope_head_dim = options.qk_rope_head_dim,
+                                 .v_head_dim = options.v_head_dim};
     if (options.yarn) {
       config.rope_scaling = RopeScaling{.type = RopeScaling::Type::kYarn,
                                         .factor = 40.0,
@@ -269,8 +272,10 @@ ModelConfig tiny_config(const TinyOptions& options) {
     config.model_type = "glm4_moe";
     config.rms_norm_eps = 1e-5;
     config.rope_theta = 1000000.0;
-    config.attention = GqaConfig{.num_key_value_heads = std::max<int64_t>(1, options.heads / 2),
-                                 .head_dim = 16,
+    const int64_t kv_heads =
+        options.kv_heads > 0 ? options.kv_heads : std::max<int64_t>(1, options.heads / 2);
+    config.attention = GqaConfig{.num_key_value_heads = kv_heads,
+                                 .head_dim = options.head_dim,
                                  .partial_rotary_factor = 0.5,
                                  .use_qk_norm = options.qk_norm,
                                  .attention_bias = true};

@@ -17,6 +17,15 @@ struct TinyOptions {
   int64_t layers = 3;             // L, the first of which is dense
   int64_t first_dense = 1;        // first_k_dense_replace
   int64_t heads = 4;
+  // Attention sizes. DeepSeek MLA: q_lora_rank (0 = no q LoRA), kv_lora_rank, and the per-head
+  // nope / rope / value widths; GLM GQA: head_dim and KV heads (0 = heads / 2).
+  int64_t q_lora_rank = 48;
+  int64_t kv_lora_rank = 40;
+  int64_t qk_nope_head_dim = 16;
+  int64_t qk_rope_head_dim = 8;
+  int64_t v_head_dim = 16;
+  int64_t head_dim = 16;
+  int64_t kv_heads = 0;
   int64_t experts = 8;
   int64_t top_k = 2;
   int64_t groups = 4;             // n_group (real GLM uses 1; tiny ones exercise groups)

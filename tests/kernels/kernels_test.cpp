@@ -113,15 +113,13 @@ TEST_P(MatmulTest, EveryKernelTableMatchesAndIsBatchInvariant) {
     if (table == nullptr) continue;
     ++tables;
     SCOPED_TRACE(std::string(table->name));
-    std::vector<float> scratch(static_cast<size_t>(c.cols));
+    ThreadPool pool(1);
     std::vector<float> batched(expected.size());
-    table->for_dtype(c.dtype)(w, 0, c.rows, x.data(), c.cols, tokens, batched.data(), c.rows,
-                              scratch.data());
+    matmul_with(*table, w, x.data(), c.cols, tokens, batched.data(), c.rows, pool);
     expect_close(batched, expected, 1e-5f);
     for (int64_t t = 0; t < tokens; ++t) {
       std::vector<float> single(static_cast<size_t>(c.rows));
-      table->for_dtype(c.dtype)(w, 0, c.rows, x.data() + t * c.cols, c.cols, 1, single.data(),
-                                c.rows, scratch.data());
+      matmul_with(*table, w, x.data() + t * c.cols, c.cols, 1, single.data(), c.rows, pool);
       for (int64_t r = 0; r < c.rows; ++r) ASSERT_EQ(single[r], batched[t * c.rows + r]);
     }
   }
