@@ -49,6 +49,7 @@ int run_bench(const BenchArgs& args) {
   const ModelConfig& config = model->config;
   ThreadPool pool(args.threads);
   const double bandwidth = measure_read_bandwidth(pool, size_t{1} << 30);
+  const double fma_peak = measure_fma_peak(pool);
   TargetModel target(config, *model->bound, pool);
   const int64_t capacity = args.prompt + args.decode + args.repeats * (args.max_verify + 1) + 16;
   KvCache kv = target.make_cache(capacity);
@@ -65,6 +66,7 @@ int run_bench(const BenchArgs& args) {
   auto start = Clock::now();
   target.forward(prompt, kv, logits.data(), hidden.data(), true);
   const double prefill_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto prefill_macs = static_cast<double>(target.last_traffic().multiply_adds);
 
   // A pass of n tokens at the end of the context, then rolled back: median of repeats.
   auto pass = [&](int64_t n) {
@@ -87,26 +89,32 @@ int run_bench(const BenchArgs& args) {
   std::vector<double> decode_times;
   WeightTraffic decode_traffic;
   uint64_t decode_bytes = 0;
+  uint64_t decode_kv_bytes = 0;
   for (int64_t i = 0; i < args.decode; ++i) {
     const int32_t token = static_cast<int32_t>((i * 101 + 7) % V);
     start = Clock::now();
     target.forward(std::span(&token, 1), kv, logits.data(), nullptr);
     decode_times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     decode_bytes += target.last_traffic().bytes;
+    decode_kv_bytes += target.last_traffic().kv_bytes;
     decode_traffic = target.last_traffic();
   }
   const double decode_step = median(decode_times);
   const double decode_bytes_per_step = static_cast<double>(decode_bytes) / static_cast<double>(args.decode);
+  const double decode_kv_per_step = static_cast<double>(decode_kv_bytes) / static_cast<double>(args.decode);
   const Pass one = pass(1);
   nlohmann::ordered_json verify = nlohmann::ordered_json::array();
   for (int64_t k = 1; k <= args.max_verify; ++k) {
     const Pass p = pass(k + 1);
-    const double ideal = static_cast<double>(p.traffic.bytes) / bandwidth;
+    // The time the pass's distinct bytes (weights of the experts chosen, KV rows) take at
+    // the measured bandwidth.
+    const double ideal = static_cast<double>(p.traffic.bytes + p.traffic.kv_bytes) / bandwidth;
     verify.push_back({{"drafts", k},
                       {"tokens", k + 1},
                       {"seconds", p.seconds},
                       {"relative_to_one_token", p.seconds / one.seconds},
                       {"weight_bytes", p.traffic.bytes},
+                      {"kv_bytes", p.traffic.kv_bytes},
                       {"distinct_experts", p.traffic.experts_run},
                       {"bandwidth_time_ratio", p.seconds / ideal}});
   }
@@ -130,16 +138,21 @@ int run_bench(const BenchArgs& args) {
                 {"weight_bytes", mtp.last_traffic().bytes}};
   }
 
-  const double achieved = decode_bytes_per_step / decode_step;
+  const double achieved = (decode_bytes_per_step + decode_kv_per_step) / decode_step;
+  const double prefill_mac_rate = prefill_macs / prefill_seconds;
   nlohmann::ordered_json out;
   out["model"] = args.model;
   out["threads"] = pool.size();
   out["kernels"] = std::string(active_kernels().name);
   out["memory_bandwidth_gb_per_s"] = bandwidth / 1e9;
+  out["fma_peak_gmac_per_s"] = fma_peak / 1e9;
   out["prefill"] = {{"tokens", args.prompt},
-                    {"tokens_per_second", static_cast<double>(args.prompt) / prefill_seconds}};
+                    {"tokens_per_second", static_cast<double>(args.prompt) / prefill_seconds},
+                    {"gmac_per_s", prefill_mac_rate / 1e9},
+                    {"fraction_of_fma_peak", prefill_mac_rate / fma_peak}};
   out["decode"] = {{"tokens_per_second", 1.0 / decode_step},
                    {"weight_bytes_per_token", decode_bytes_per_step},
+                   {"kv_bytes_per_token", decode_kv_per_step},
                    {"distinct_experts_per_token", decode_traffic.experts_run},
                    {"achieved_gb_per_s", achieved / 1e9},
                    {"fraction_of_bandwidth", achieved / bandwidth}};
@@ -152,11 +165,13 @@ int run_bench(const BenchArgs& args) {
   std::printf("model          %s (%d threads, %s kernels)\n", args.model.c_str(), pool.size(),
               std::string(active_kernels().name).c_str());
   std::printf("memory         %.1f GB/s measured read bandwidth\n", bandwidth / 1e9);
-  std::printf("prefill        %.1f tokens/s over %lld tokens\n",
-              static_cast<double>(args.prompt) / prefill_seconds, static_cast<long long>(args.prompt));
-  std::printf("decode (K=0)   %.1f tokens/s, %.1f MB of weights per token, %lld experts, %.1f GB/s = "
-              "%.0f%% of measured bandwidth\n",
-              1.0 / decode_step, decode_bytes_per_step / 1e6,
+  std::printf("compute        %.1f GMAC/s measured fp32 multiply-add peak\n", fma_peak / 1e9);
+  std::printf("prefill        %.1f tokens/s over %lld tokens, %.1f GMAC/s = %.0f%% of the peak\n",
+              static_cast<double>(args.prompt) / prefill_seconds, static_cast<long long>(args.prompt),
+              prefill_mac_rate / 1e9, 100.0 * prefill_mac_rate / fma_peak);
+  std::printf("decode (K=0)   %.1f tokens/s, %.1f MB of weights + %.2f MB of KV per token, %lld "
+              "experts, %.1f GB/s = %.0f%% of measured bandwidth\n",
+              1.0 / decode_step, decode_bytes_per_step / 1e6, decode_kv_per_step / 1e6,
               static_cast<long long>(decode_traffic.experts_run), achieved / 1e9,
               100.0 * achieved / bandwidth);
   std::printf("verify         k  tokens  time/1-token  MB read  experts  time/bandwidth-time\n");

@@ -1,9 +1,12 @@
 #include "kernels/bandwidth.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+
+#include "kernels/matmul_table.h"
 
 namespace nextn {
 
@@ -34,6 +37,24 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats) {
     best = std::max(best, static_cast<double>(count * sizeof(uint64_t)) / seconds);
   }
   return best;
+}
+
+double measure_fma_peak(ThreadPool& pool) {
+  double (*chains)() = active_kernels().fma_chains;
+  chains();  // warm-up: clocks settle
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<double> total{0.0};
+  pool.parallel_for(pool.size(), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const double done = chains();
+      double seen = total.load();
+      while (!total.compare_exchange_weak(seen, seen + done)) {
+      }
+    }
+  });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return total.load() / seconds;
 }
 
 }  // namespace nextn

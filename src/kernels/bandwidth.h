@@ -1,4 +1,4 @@
-// The machine's memory read bandwidth, measured (DESIGN principle 7: speed is reported against
+// The machine's memory read bandwidth and multiply-add peak, measured (DESIGN principle 7: speed is reported against
 // the speed of light of this machine, not against a datasheet).
 #pragma once
 
@@ -11,5 +11,10 @@ namespace nextn {
 // Bytes per second reading a `bytes`-long buffer with every thread of the pool (best of
 // `repeats` passes, after one pass that faults the pages in).
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int repeats = 5);
+
+// fp32 multiply-adds per second with every thread of the pool: independent FMA chains in
+// registers, in the widest vectors the active kernel table uses. The ceiling of any matmul
+// here (prefill is reported against it).
+double measure_fma_peak(ThreadPool& pool);
 
 }  // namespace nextn

@@ -80,13 +80,16 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
   const RowKernel kernel = table.for_dtype(w.dtype);  // resolved once per call
   if (const InputPrep prepare = table.prepare_for(w.dtype)) {
     // Once per call, on the calling thread; the buffer only grows (no allocation per pass).
+    // 64-byte aligned, so no vector load of it splits a cache line.
     thread_local std::vector<float> prepared;
     const int64_t stride = table.prepared_stride(w.cols);
-    if (prepared.size() < static_cast<size_t>(tokens * stride)) {
-      prepared.resize(static_cast<size_t>(tokens * stride));
+    if (prepared.size() < static_cast<size_t>(tokens * stride + 16)) {
+      prepared.resize(static_cast<size_t>(tokens * stride + 16));
     }
-    prepare(x, x_stride, tokens, w.cols, prepared.data());
-    x = prepared.data();
+    const auto address = reinterpret_cast<uintptr_t>(prepared.data());
+    float* aligned = prepared.data() + ((64 - address % 64) % 64) / sizeof(float);
+    prepare(x, x_stride, tokens, w.cols, aligned);
+    x = aligned;
     x_stride = stride;
   }
   const size_t scratch_floats = matmul_scratch_floats(w.cols);

@@ -1,5 +1,5 @@
-// AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c; used only
-// when the CPU has them).
+// AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mfma
+// -mf16c; used only when the CPU has them).
 //
 // A block of up to 4 weight rows × 2 tokens is computed together, 32 columns a step: each
 // weight is loaded and converted once for both tokens, and the 16 accumulators hide the FMA
@@ -11,12 +11,7 @@
 //   BF16  a 64-byte load holds 32 weights; (bits << 16) of each 32-bit lane is the even
 //         column, (bits & 0xffff0000) the odd one. The activations are prepared in that
 //         order (per 32 columns: the 16 even ones, then the 16 odd ones).
-//   FP8   e4m3 → fp16 by bit placement (sign-extend to 16 bits, << 7, keep the sign and the
-//         7 magnitude bits), which is the value × 2^-8 exactly for normal and subnormal codes;
-//         vcvtph2ps widens it. Where the scale blocks span whole steps (DeepSeek's 128 × 128)
-//         a block's products are summed first and scaled once (block_fp8); otherwise each
-//         weight is multiplied by its column's expanded scale × 2^8.
-//         (The NaN codes 0x7f / 0xff decode as ±480; quantizers never write them.)
+//   FP8   byte lookups to BF16, then as BF16 (see fp8_tables below), 64 columns a step.
 //   F16   vcvtph2ps; F32 as stored.
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_* in extract/shuffle): silence
 // those two warnings for this file only.
@@ -29,11 +24,15 @@
 #include <cstring>
 
 #include "kernels/matmul_table.h"
+#include "tensor/dtype.h"
 
 namespace nextn {
 namespace {
 
 constexpr int kStep = 32;      // columns per step (two 16-lane vectors)
+constexpr int kFp8Step = 64;   // FP8: columns per step (one 64-byte load, four vectors)
+// Prepared activation rows of every dtype hold a whole number of FP8 steps.
+constexpr int64_t padded(int64_t cols) { return (cols + kFp8Step - 1) / kFp8Step * kFp8Step; }
 constexpr int kRowBlock = 4;    // weight rows per block (batches)
 constexpr int kTokenBlock = 2;  // tokens per block
 
@@ -104,38 +103,6 @@ struct F32 {
   }
 };
 
-struct Fp8 {
-  static constexpr size_t kBytes = 1;
-  // 16 codes → their values × 2^-8 (exact).
-  static __m512 widen(__m128i bytes) {
-    const __m256i sign_extended = _mm256_cvtepi8_epi16(bytes);
-    const __m256i half = _mm256_and_si256(_mm256_slli_epi16(sign_extended, 7),
-                                          _mm256_set1_epi16(static_cast<short>(0xbf80)));
-    return _mm512_cvtph_ps(half);
-  }
-  template <bool kTail>
-  static void load_unscaled(const RowRef& row, int64_t c, int64_t remaining, __m512& a,
-                            __m512& b) {
-    __m128i low, high;
-    if constexpr (kTail) {
-      low = _mm_maskz_loadu_epi8(lane_mask(remaining), row.data + c);
-      high = _mm_maskz_loadu_epi8(lane_mask(remaining - 16), row.data + c + 16);
-    } else {
-      low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row.data + c));
-      high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row.data + c + 16));
-    }
-    a = widen(low);
-    b = widen(high);
-  }
-  // With the expanded per-column scales (any block shape).
-  template <bool kTail>
-  static void load(const RowRef& row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
-    load_unscaled<kTail>(row, c, remaining, a, b);
-    a = _mm512_mul_ps(a, _mm512_loadu_ps(row.scales + c));
-    b = _mm512_mul_ps(b, _mm512_loadu_ps(row.scales + c + 16));
-  }
-};
-
 template <typename Format, int kRows, int kTokens>
 void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, float* y,
            int64_t y_stride) {
@@ -185,57 +152,18 @@ constexpr std::array<std::array<Block<Format>, kTokenBlock + 1>, kRowBlock + 1> 
     std::array<Block<Format>, kTokenBlock + 1>{}, token_blocks<Format, 1>(),
     token_blocks<Format, 2>(), token_blocks<Format, 3>(), token_blocks<Format, 4>()};
 
-// FP8 scales expanded to one per column (× 2^8, see above; zero past the last column), for up
-// to kRowBlock scale rows at once, kept while consecutive rows share them. Rows come in
-// ascending order, so a hit is always the newest slot, and the round-robin refills of the rest
-// of a block never overwrite a slot the block still uses.
-class ExpandedScales {
- public:
-  ExpandedScales(const WeightMatrix& w, float* scratch)
-      : w_(w), stride_(w.cols + 2 * kStep), scratch_(scratch) {
-    keys_.fill(-1);
-  }
-  const float* for_row(int64_t r) {
-    const int64_t key = (w_.first_row + r) / w_.scale_block_rows;
-    for (int slot = 0; slot < kRowBlock; ++slot) {
-      if (keys_[slot] == key) return scratch_ + slot * stride_;
-    }
-    const int slot = next_;
-    next_ = (next_ + 1) % kRowBlock;
-    keys_[slot] = key;
-    float* out = scratch_ + slot * stride_;
-    const float* grid = w_.scales + key * w_.scale_grid_cols;
-    for (int64_t c = 0; c < w_.cols; c += w_.scale_block_cols) {
-      const float scale = grid[c / w_.scale_block_cols] * 0x1p8f;
-      std::fill(out + c, out + std::min(w_.cols, c + w_.scale_block_cols), scale);
-    }
-    std::fill(out + w_.cols, out + stride_, 0.0f);
-    return out;
-  }
-
- private:
-  const WeightMatrix& w_;
-  int64_t stride_;
-  float* scratch_;
-  std::array<int64_t, kRowBlock> keys_{};
-  int next_ = 0;
-};
-
 template <typename Format>
 void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
-          int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
-  constexpr bool kScaled = std::is_same_v<Format, Fp8>;
-  ExpandedScales scales(w, scratch);
+          int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* /*scratch*/) {
   RowRef refs[kRowBlock];
-  // One token is bound by memory: one row at a time keeps a single sequential stream, which
-  // the prefetchers follow best (four interleaved rows measured 25% slower from DRAM). A batch
-  // is bound by the multiply-adds: 4 rows × 2 tokens reuse every load for several outputs.
-  const int64_t row_block = tokens == 1 ? 1 : kRowBlock;
+  // Four rows at once even for one token: with the next block prefetched into L2 (block())
+  // this streams from DRAM faster than one row at a time (26 against 22.6 GB/s measured).
+  const int64_t row_block = kRowBlock;
   for (int64_t r = row_begin; r < row_end; r += row_block) {
     const int64_t n_rows = std::min<int64_t>(row_block, row_end - r);
     for (int64_t i = 0; i < n_rows; ++i) {
       refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols) * Format::kBytes,
-                 .scales = kScaled ? scales.for_row(r + i) : nullptr,
+                 .scales = nullptr,
                  .grid = nullptr};
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
@@ -246,12 +174,66 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   }
 }
 
-// FP8 whose scale blocks span whole steps (DeepSeek's 128 × 128, or one block per row): the
-// unscaled products of a block are summed apart, then multiplied by the block's scale into
-// the output's accumulator, so a weight costs no multiply of its own.
-template <int kRows, int kTokens>
+// FP8 (e4m3) weights, 64 columns a step. Decoding is two byte lookups: vpermt2b maps each
+// code's 7 magnitude bits to the high and the low byte of its exact BF16 value (0x7f, a NaN
+// code quantizers never write, maps to 480), the sign bit is or-ed into the high byte, and
+// byte unpacking plus the BF16 lane split above give four vectors of 16 fp32 values. Those
+// come out in a fixed order of the step's columns (fp8_column), in which the activations are
+// prepared. About nine vector operations per 64 weights, so one token is bound by memory.
+struct Fp8Tables {
+  __m512i high_low, high_high, low_low, low_high;  // [magnitude 0..63], [64..127]
+};
+
+const Fp8Tables& fp8_tables() {
+  static const Fp8Tables tables = [] {
+    alignas(64) uint8_t high[128], low[128];
+    for (int code = 0; code < 128; ++code) {
+      const float value = code == 0x7f ? 480.0f : fp8_e4m3_to_f32(static_cast<uint8_t>(code));
+      uint32_t bits;
+      std::memcpy(&bits, &value, 4);
+      high[code] = static_cast<uint8_t>(bits >> 24);
+      low[code] = static_cast<uint8_t>(bits >> 16);
+    }
+    return Fp8Tables{_mm512_load_si512(high), _mm512_load_si512(high + 64),
+                     _mm512_load_si512(low), _mm512_load_si512(low + 64)};
+  }();
+  return tables;
+}
+
+// The column (within its step) of lane m of decoded vector v.
+constexpr int64_t fp8_column(int v, int m) { return 16 * (m / 4) + 8 * (v / 2) + 2 * (m % 4) + v % 2; }
+
+template <bool kTail>
+inline void decode_fp8(const Fp8Tables& tables, const std::byte* data, int64_t remaining,
+                       __m512 (&out)[4]) {
+  __m512i codes;
+  if constexpr (kTail) {
+    const __mmask64 mask = remaining >= 64 ? ~__mmask64{0} : (__mmask64{1} << remaining) - 1;
+    codes = _mm512_maskz_loadu_epi8(mask, data);
+  } else {
+    codes = _mm512_loadu_si512(data);
+  }
+  __m512i high = _mm512_permutex2var_epi8(tables.high_low, codes, tables.high_high);
+  const __m512i low = _mm512_permutex2var_epi8(tables.low_low, codes, tables.low_high);
+  high = _mm512_ternarylogic_epi32(high, codes, _mm512_set1_epi8(static_cast<char>(0x80)), 0xf8);
+  const __m512i words_a = _mm512_unpacklo_epi8(low, high);  // BF16 of columns 16k + 0..7
+  const __m512i words_b = _mm512_unpackhi_epi8(low, high);  // BF16 of columns 16k + 8..15
+  const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
+  out[0] = _mm512_castsi512_ps(_mm512_slli_epi32(words_a, 16));
+  out[1] = _mm512_castsi512_ps(_mm512_and_si512(words_a, odd));
+  out[2] = _mm512_castsi512_ps(_mm512_slli_epi32(words_b, 16));
+  out[3] = _mm512_castsi512_ps(_mm512_and_si512(words_b, odd));
+}
+
+// A block of rows × tokens over FP8 weights. Scales: where the scale blocks span whole steps
+// (DeepSeek's 128 × 128, or one block per row), the products of a block are summed apart and
+// multiplied by the block's scale once (`grid`); otherwise (kExpanded) each weight is
+// multiplied by its column's scale, expanded in the prepared order, and the row is one block.
+// Per output: two partial sums (vectors 0, 2 and 1, 3) per block, folded in block order.
+template <bool kExpanded, int kRows, int kTokens>
 void block_fp8(const RowRef* rows, int64_t cols, int64_t block_cols, const float* x,
                int64_t x_stride, float* y, int64_t y_stride) {
+  const Fp8Tables& tables = fp8_tables();
   __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
@@ -267,19 +249,25 @@ void block_fp8(const RowRef* rows, int64_t cols, int64_t block_cols, const float
         if constexpr (kRows > 1) {  // as in block()
           _mm_prefetch(reinterpret_cast<const char*>(rows[i].data + c + kRows * cols), _MM_HINT_T1);
         }
-        __m512 lo, hi;
-        Fp8::load_unscaled<kTail>(rows[i], c, cols - c, lo, hi);
+        __m512 w[4];
+        decode_fp8<kTail>(tables, rows[i].data + c, cols - c, w);
+        if constexpr (kExpanded) {
+          for (int v = 0; v < 4; ++v) w[v] = _mm512_mul_ps(w[v], _mm512_loadu_ps(rows[i].scales + c + 16 * v));
+        }
         for (int t = 0; t < kTokens; ++t) {
-          even[i][t] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x + t * x_stride + c), even[i][t]);
-          odd[i][t] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + t * x_stride + c + 16), odd[i][t]);
+          const float* xt = x + t * x_stride + c;
+          even[i][t] = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xt), even[i][t]);
+          odd[i][t] = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xt + 16), odd[i][t]);
+          even[i][t] = _mm512_fmadd_ps(w[2], _mm512_loadu_ps(xt + 32), even[i][t]);
+          odd[i][t] = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(xt + 48), odd[i][t]);
         }
       }
     };
     int64_t c = begin;
-    for (; c + kStep <= end; c += kStep) step.template operator()<false>(c);
+    for (; c + kFp8Step <= end; c += kFp8Step) step.template operator()<false>(c);
     if (c < end) step.template operator()<true>(c);  // only in the last block
     for (int i = 0; i < kRows; ++i) {
-      const __m512 scale = _mm512_set1_ps(rows[i].grid[b] * 0x1p8f);
+      const __m512 scale = _mm512_set1_ps(kExpanded ? 1.0f : rows[i].grid[b]);
       for (int t = 0; t < kTokens; ++t) {
         acc[i][t] = _mm512_fmadd_ps(even[i][t], scale, acc[i][t]);
         acc[i][t] = _mm512_fmadd_ps(odd[i][t], scale, acc[i][t]);
@@ -294,42 +282,95 @@ void block_fp8(const RowRef* rows, int64_t cols, int64_t block_cols, const float
 constexpr int kFp8RowBlock = 2;  // 2 rows × 2 tokens × (2 partial + 1) accumulators
 
 using Fp8Block = void (*)(const RowRef*, int64_t, int64_t, const float*, int64_t, float*, int64_t);
+template <bool kExpanded>
 constexpr std::array<std::array<Fp8Block, kTokenBlock + 1>, kFp8RowBlock + 1> kFp8Blocks = {
     std::array<Fp8Block, kTokenBlock + 1>{},
-    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<1, 1>, &block_fp8<1, 2>},
-    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<2, 1>, &block_fp8<2, 2>}};
+    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<kExpanded, 1, 1>,
+                                          &block_fp8<kExpanded, 1, 2>},
+    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<kExpanded, 2, 1>,
+                                          &block_fp8<kExpanded, 2, 2>}};
 
-void rows_fp8_blocks(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
-                     int64_t x_stride, int64_t tokens, float* y, int64_t y_stride) {
-  const int64_t row_block = kFp8RowBlock;
+// Scales expanded to one per column in the prepared order (zero past the last column), for up
+// to kFp8RowBlock scale rows at once, kept while consecutive rows share them. Rows come in
+// ascending order, so a hit is always the newest slot, and the round-robin refill for the
+// other row of a block never overwrites a slot the block still uses.
+class ExpandedScales {
+ public:
+  ExpandedScales(const WeightMatrix& w, float* scratch) : w_(w), scratch_(scratch) {
+    keys_.fill(-1);
+  }
+  const float* for_row(int64_t r) {
+    const int64_t key = (w_.first_row + r) / w_.scale_block_rows;
+    for (int slot = 0; slot < kFp8RowBlock; ++slot) {
+      if (keys_[slot] == key) return scratch_ + slot * padded(w_.cols);
+    }
+    const int slot = next_;
+    next_ = (next_ + 1) % kFp8RowBlock;
+    keys_[slot] = key;
+    float* out = scratch_ + slot * padded(w_.cols);
+    const float* grid = w_.scales + key * w_.scale_grid_cols;
+    for (int64_t step = 0; step < padded(w_.cols); step += kFp8Step) {
+      for (int v = 0; v < 4; ++v) {
+        for (int m = 0; m < 16; ++m) {
+          const int64_t c = step + fp8_column(v, m);
+          out[step + 16 * v + m] = c < w_.cols ? grid[c / w_.scale_block_cols] : 0.0f;
+        }
+      }
+    }
+    return out;
+  }
+
+ private:
+  const WeightMatrix& w_;
+  float* scratch_;
+  std::array<int64_t, kFp8RowBlock> keys_{};
+  int next_ = 0;
+};
+
+void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
+              int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
+  const bool whole_steps = w.scale_block_cols % kFp8Step == 0;
+  ExpandedScales expanded(w, scratch);
+  const int64_t row_block = kFp8RowBlock;  // as in rows()
   RowRef refs[kFp8RowBlock];
   for (int64_t r = row_begin; r < row_end; r += row_block) {
     const int64_t n_rows = std::min<int64_t>(row_block, row_end - r);
     for (int64_t i = 0; i < n_rows; ++i) {
+      const int64_t scale_row = (w.first_row + r + i) / w.scale_block_rows;
       refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols),
-                 .scales = nullptr,
-                 .grid = w.scales + ((w.first_row + r + i) / w.scale_block_rows) * w.scale_grid_cols};
+                 .scales = whole_steps ? nullptr : expanded.for_row(r + i),
+                 .grid = w.scales + scale_row * w.scale_grid_cols};
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
       const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
-      kFp8Blocks[n_rows][n_tokens](refs, w.cols, w.scale_block_cols, x + t * x_stride, x_stride,
-                                   y + t * y_stride + r, y_stride);
+      const auto& blocks = whole_steps ? kFp8Blocks<false> : kFp8Blocks<true>;
+      blocks[n_rows][n_tokens](refs, w.cols, whole_steps ? w.scale_block_cols : w.cols,
+                               x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
     }
   }
 }
 
-void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
-              int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
-  if (w.scale_block_cols % kStep == 0) {
-    rows_fp8_blocks(w, row_begin, row_end, x, x_stride, tokens, y, y_stride);
-  } else {
-    rows<Fp8>(w, row_begin, row_end, x, x_stride, tokens, y, y_stride, scratch);
+// Activations for FP8 weights: per 64 columns, in fp8_column order, zero-padded.
+void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t cols,
+                       float* out) {
+  const int64_t stride = padded(cols);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* in = x + t * x_stride;
+    float* row = out + t * stride;
+    for (int64_t step = 0; step < stride; step += kFp8Step) {
+      for (int v = 0; v < 4; ++v) {
+        for (int m = 0; m < 16; ++m) {
+          const int64_t c = step + fp8_column(v, m);
+          row[step + 16 * v + m] = c < cols ? in[c] : 0.0f;
+        }
+      }
+    }
   }
 }
 
 // Activations for BF16 weights: per 32 columns, the 16 even columns then the 16 odd ones.
 void prepare_pairs(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float* out) {
-  const int64_t stride = (cols + kStep - 1) / kStep * kStep;
+  const int64_t stride = padded(cols);
   for (int64_t t = 0; t < tokens; ++t) {
     const float* in = x + t * x_stride;
     float* row = out + t * stride;
@@ -344,11 +385,31 @@ void prepare_pairs(const float* x, int64_t x_stride, int64_t tokens, int64_t col
 
 // Activations for the other dtypes: as given, zero-padded to whole steps.
 void prepare_padded(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float* out) {
-  const int64_t stride = (cols + kStep - 1) / kStep * kStep;
+  const int64_t stride = padded(cols);
   for (int64_t t = 0; t < tokens; ++t) {
     std::memcpy(out + t * stride, x + t * x_stride, static_cast<size_t>(cols) * sizeof(float));
     std::fill(out + t * stride + cols, out + (t + 1) * stride, 0.0f);
   }
+}
+
+
+// Twelve independent FMA chains in registers (more than latency × throughput on current
+// cores): KernelTable::fma_chains.
+double fma_chains() {
+  constexpr int64_t kIterations = 20'000'000;
+  const __m512 a = _mm512_set1_ps(1e-7f);
+  const __m512 b = _mm512_set1_ps(0.999999f);
+  __m512 c0 = _mm512_set1_ps(0.f), c1 = _mm512_set1_ps(1.f), c2 = _mm512_set1_ps(2.f), c3 = _mm512_set1_ps(3.f), c4 = _mm512_set1_ps(4.f), c5 = _mm512_set1_ps(5.f);
+  __m512 c6 = _mm512_set1_ps(6.f), c7 = _mm512_set1_ps(7.f), c8 = _mm512_set1_ps(8.f), c9 = _mm512_set1_ps(9.f), c10 = _mm512_set1_ps(10.f), c11 = _mm512_set1_ps(11.f);
+  for (int64_t i = 0; i < kIterations; ++i) {
+    c0 = _mm512_fmadd_ps(c0, b, a); c1 = _mm512_fmadd_ps(c1, b, a); c2 = _mm512_fmadd_ps(c2, b, a); c3 = _mm512_fmadd_ps(c3, b, a);
+    c4 = _mm512_fmadd_ps(c4, b, a); c5 = _mm512_fmadd_ps(c5, b, a); c6 = _mm512_fmadd_ps(c6, b, a); c7 = _mm512_fmadd_ps(c7, b, a);
+    c8 = _mm512_fmadd_ps(c8, b, a); c9 = _mm512_fmadd_ps(c9, b, a); c10 = _mm512_fmadd_ps(c10, b, a); c11 = _mm512_fmadd_ps(c11, b, a);
+    // Keeps the chains in registers and the loop from being folded away.
+    __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
+                     "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+  }
+  return static_cast<double>(kIterations) * 12.0 * static_cast<double>(sizeof(__m512) / sizeof(float));
 }
 
 }  // namespace
@@ -358,8 +419,9 @@ const KernelTable& avx512_kernel_table() {
   static const KernelTable table{
       .name = "avx512",
       .rows = {&rows<F32>, &rows<Bf16>, &rows<F16>, &rows_fp8},
-      .prepare = {&prepare_padded, &prepare_pairs, &prepare_padded, &prepare_padded},
-      .column_padding = kStep};
+      .prepare = {&prepare_padded, &prepare_pairs, &prepare_padded, &prepare_fp8_order},
+      .column_padding = kFp8Step,
+      .fma_chains = &fma_chains};
   return table;
 }
 

@@ -13,11 +13,25 @@ void rows_portable(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
   }
 }
 
+// Scalar multiply-adds in twelve independent chains (KernelTable::fma_chains).
+double scalar_chains() {
+  constexpr int64_t kIterations = 20'000'000;
+  float c[12];
+  for (int k = 0; k < 12; ++k) c[k] = static_cast<float>(k);
+  for (int64_t i = 0; i < kIterations; ++i) {
+    for (float& v : c) v = v * 0.999999f + 1e-7f;
+    __asm__ volatile("" : : "r"(c) : "memory");
+  }
+  return static_cast<double>(kIterations) * 12.0;
+}
+
 }  // namespace
 
 const KernelTable& portable_kernel_table() {
   static const KernelTable table{
-      .name = "portable", .rows = {&rows_portable, &rows_portable, &rows_portable, &rows_portable}};
+      .name = "portable",
+      .rows = {&rows_portable, &rows_portable, &rows_portable, &rows_portable},
+      .fma_chains = &scalar_chains};
   return table;
 }
 

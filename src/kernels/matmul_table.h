@@ -32,6 +32,9 @@ struct KernelTable {
   std::array<RowKernel, 4> rows{};      // indexed by DType
   std::array<InputPrep, 4> prepare{};   // nullptr: the kernels read x as given
   int64_t column_padding = 1;           // prepared rows hold a multiple of this many floats
+  // Runs independent FMA chains in registers, in this table's vectors, and returns the
+  // multiply-adds done: the compute ceiling `nextn bench` reports against.
+  double (*fma_chains)() = nullptr;
 
   RowKernel for_dtype(DType dtype) const { return rows[static_cast<size_t>(dtype)]; }
   InputPrep prepare_for(DType dtype) const { return prepare[static_cast<size_t>(dtype)]; }

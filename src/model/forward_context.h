@@ -23,6 +23,8 @@ struct ForwardOptions {
 // principle 7). Counted as the kernels are called, so it reflects the experts really chosen.
 struct WeightTraffic {
   uint64_t bytes = 0;       // weight bytes read (FP8 scales included)
+  uint64_t kv_bytes = 0;    // KV-cache bytes attended over
+  uint64_t multiply_adds = 0;  // of the matmuls (rows × cols × tokens)
   int64_t experts_run = 0;  // routed experts run, summed over MoE layers (each once)
   int64_t moe_layers = 0;
 };

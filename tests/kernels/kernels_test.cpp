@@ -146,6 +146,10 @@ INSTANTIATE_TEST_SUITE_P(
                       // FP8 block with partial edge blocks, channel (1 × cols), tensor.
                       MatmulCase{DType::kF8E4M3, 48, 72, 4, 32, 32},
                       MatmulCase{DType::kF8E4M3, 130, 260, 2, 128, 128},
+                      // Scale blocks of whole 64-column steps (scaled once per block), with
+                      // a partial last block, and one scale per row.
+                      MatmulCase{DType::kF8E4M3, 257, 384 + 40, 5, 128, 128},
+                      MatmulCase{DType::kF8E4M3, 37, 192, 5, 1, 192},
                       MatmulCase{DType::kF8E4M3, 40, 24, 3, 1, 24},
                       MatmulCase{DType::kF8E4M3, 40, 24, 1, 40, 24}));
 
