@@ -22,7 +22,7 @@ if [[ "${1:-}" == "--quick" ]]; then exit 0; fi
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 # -O1 -g1: line tables for the sanitizers' stack traces at about 60% of the compile time of
 # -O2 -g (the whole CI run has to stay within 20 minutes on two cores).
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEXTN_SANITIZE=ON \
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEXTN_SANITIZE=ON -DNEXTN_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -j "$jobs" --output-on-failure

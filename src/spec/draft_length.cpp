@@ -63,9 +63,10 @@ double DraftLengthController::expected_rate(int64_t drafts) const {
 }
 
 int64_t DraftLengthController::choose() {
+  const int64_t most = std::min(max_drafts_, ceiling_);
   int64_t best = 0;
   double best_rate = expected_rate(0);
-  for (int64_t k = 1; k <= max_drafts_; ++k) {
+  for (int64_t k = 1; k <= most; ++k) {
     const double rate = expected_rate(k);
     if (rate > best_rate) {
       best = k;
@@ -76,7 +77,7 @@ int64_t DraftLengthController::choose() {
     steps_at_zero_ = 0;
     // Probe with the best K > 0: it re-measures both the drafter and the pass size in question.
     int64_t probe = 1;
-    for (int64_t k = 2; k <= max_drafts_; ++k) {
+    for (int64_t k = 2; k <= most; ++k) {
       if (expected_rate(k) > expected_rate(probe)) probe = k;
     }
     return probe;
@@ -90,13 +91,18 @@ void DraftLengthController::record(int64_t drafts, int64_t accepted, double veri
   verify_[tokens] = running(verify_[tokens], verify_count_[tokens], verify_seconds);
   ++verify_count_[tokens];
   if (drafts == 0) return;
+  if (accepted == drafts && drafts == ceiling_) ceiling_ = std::min(max_drafts_, 2 * ceiling_);
   mtp_step_ = running(mtp_step_, mtp_count_, mtp_seconds / static_cast<double>(drafts));
   ++mtp_count_;
   // Drafts that had a chance: the accepted ones and the first rejected one (if any).
   const int64_t chances = std::min(drafts, accepted + 1);
   for (int64_t i = 0; i < chances; ++i) {
     const double outcome = i < accepted ? 1.0 : 0.0;
-    alpha_ = running(alpha_, alpha_observations_, outcome);
+    // The prior counts as one observation (unlike the timings, the first outcome is not
+    // provisional: one rejection must not make α 0 and stop all drafting at once).
+    const double weight =
+        std::max(kSmoothing, 1.0 / static_cast<double>(alpha_observations_ + 2));
+    alpha_ += weight * (outcome - alpha_);
     ++alpha_observations_;
   }
 }

@@ -12,7 +12,9 @@
 // first sample of each size only stands until the second (cold caches). Every
 // `kProbeInterval` steps at K = 0 the controller drafts once anyway, with the best K > 0, so it
 // notices a drafter that starts to guess well; with a useless drafter that costs one cheap step
-// in 32.
+// in 32. K never exceeds a ceiling that starts at 1 and doubles after each step whose drafts
+// were all accepted, so an unknown drafter is tried with one draft, not K_max (a useless one
+// then costs a single cheap step, not a pass over K_max + 1 tokens and K_max MTP steps).
 #pragma once
 
 #include <array>
@@ -48,6 +50,7 @@ class DraftLengthController {
   double mtp_step_ = 0.0;
   int64_t mtp_count_ = 0;
   int64_t steps_at_zero_ = 0;
+  int64_t ceiling_ = 1;  // the largest K allowed now
 };
 
 }  // namespace nextn

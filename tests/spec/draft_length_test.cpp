@@ -51,6 +51,17 @@ double best_fixed_rate(const Simulation& sim, int64_t max_k) {
   return best;
 }
 
+// A short generation with costs as measured on the bench model (a 2-token pass 1.46 × a
+// one-token pass, an MTP step 0.28 ×) and a drafter that never guesses right: the first
+// drafting step must not try K_max (that alone would cost 6% of 96 steps).
+TEST(DraftLength, AUselessDrafterCostsLittleInAShortRun) {
+  DraftLengthController controller(8);
+  const Simulation sim{.slope = 0.46, .mtp = 0.28, .alpha = 0.0};
+  const auto [rate, last_k] = sim.run(controller, 96, 1);
+  EXPECT_GT(rate, 0.95);
+  EXPECT_EQ(last_k, 0);
+}
+
 TEST(DraftLength, AUselessDrafterCostsAtMostTheProbes) {
   DraftLengthController controller(8);
   const Simulation sim{.alpha = 0.0};

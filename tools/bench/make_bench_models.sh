@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Writes the bench-sized DeepSeek-V3-shaped checkpoints of docs/PERFORMANCE.md (random weights,
+# not committed): H 2048, 8 layers (first dense), MLA 16 heads, 64 routed experts top-6 in 8
+# groups top-4 + 1 shared, vocab 32768, one MTP layer; BF16 (3.9 GB) and block FP8 (2.2 GB).
+# Usage: tools/bench/make_bench_models.sh OUT_DIR [NEXTN_BINARY]
+set -euo pipefail
+out="${1:?usage: make_bench_models.sh OUT_DIR [NEXTN_BINARY]}"
+nextn="${2:-build/nextn}"
+shape=(--hidden 2048 --layers 8 --first-dense 1 --heads 16 --q-lora-rank 768 --kv-lora-rank 512
+       --qk-nope-dim 128 --qk-rope-dim 64 --v-head-dim 128 --experts 64 --top-k 6 --groups 8
+       --top-groups 4 --intermediate 4096 --moe-intermediate 512 --vocab 32768 --mtp-layers 1
+       --shards 4)
+"$nextn" make-tiny --out "$out/ds-bf16" "${shape[@]}"
+"$nextn" make-tiny --out "$out/ds-fp8" "${shape[@]}" --fp8
