@@ -73,30 +73,51 @@ size_t matmul_scratch_floats(int64_t cols) {
   return static_cast<size_t>(4 * (cols + 64));
 }
 
+namespace {
+
+struct Input {
+  const float* x;
+  int64_t stride;
+};
+
+// x as the table's kernels read it: prepared once per call on the calling thread, into a
+// 64-byte aligned buffer of that thread that only grows (no allocation per pass).
+Input prepared_input(const KernelTable& table, const WeightMatrix& w, const float* x,
+                     int64_t x_stride, int64_t tokens) {
+  const InputPrep prepare = table.prepare_for(w.dtype);
+  if (prepare == nullptr) return {x, x_stride};
+  thread_local std::vector<float> prepared;
+  const int64_t stride = table.prepared_stride(w.cols);
+  if (prepared.size() < static_cast<size_t>(tokens * stride + 16)) {
+    prepared.resize(static_cast<size_t>(tokens * stride + 16));
+  }
+  const auto address = reinterpret_cast<uintptr_t>(prepared.data());
+  float* aligned = prepared.data() + ((64 - address % 64) % 64) / sizeof(float);
+  prepare(x, x_stride, tokens, w.cols, aligned);
+  return {aligned, stride};
+}
+
+}  // namespace
+
 void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x,
                  int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool) {
-  // Rows per task: enough work to amortize claiming a chunk, small enough to balance.
+  // Rows per task: enough work to amortize claiming a chunk, small enough to balance; whole
+  // row blocks of the kernels.
   const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, w.cols)) / 4 * 4;
   const RowKernel kernel = table.for_dtype(w.dtype);  // resolved once per call
-  if (const InputPrep prepare = table.prepare_for(w.dtype)) {
-    // Once per call, on the calling thread; the buffer only grows (no allocation per pass).
-    // 64-byte aligned, so no vector load of it splits a cache line.
-    thread_local std::vector<float> prepared;
-    const int64_t stride = table.prepared_stride(w.cols);
-    if (prepared.size() < static_cast<size_t>(tokens * stride + 16)) {
-      prepared.resize(static_cast<size_t>(tokens * stride + 16));
-    }
-    const auto address = reinterpret_cast<uintptr_t>(prepared.data());
-    float* aligned = prepared.data() + ((64 - address % 64) % 64) / sizeof(float);
-    prepare(x, x_stride, tokens, w.cols, aligned);
-    x = aligned;
-    x_stride = stride;
-  }
+  const Input in = prepared_input(table, w, x, x_stride, tokens);
   const size_t scratch_floats = matmul_scratch_floats(w.cols);
   pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
     float* scratch = pool.scratch(ThreadPool::Scratch::kRow, scratch_floats);
-    kernel(w, begin, end, x, x_stride, tokens, y, y_stride, scratch);
+    kernel(w, begin, end, in.x, in.stride, tokens, y, y_stride, scratch);
   });
+}
+
+void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens,
+                   float* y, int64_t y_stride, float* scratch) {
+  const KernelTable& table = active_kernels();
+  const Input in = prepared_input(table, w, x, x_stride, tokens);
+  table.for_dtype(w.dtype)(w, 0, w.rows, in.x, in.stride, tokens, y, y_stride, scratch);
 }
 
 void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,

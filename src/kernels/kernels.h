@@ -19,6 +19,12 @@ void decode_row(const WeightMatrix& w, int64_t r, float* out);
 void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
             int64_t y_stride, ThreadPool& pool);
 
+// matmul on the calling thread alone, for the body of a parallel_for that splits other work
+// over the threads (MoE experts). `scratch` holds matmul_scratch_floats(w.cols) floats. Same
+// results as matmul.
+void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens,
+                   float* y, int64_t y_stride, float* scratch);
+
 // The per-thread scratch (ThreadPool::Scratch::kRow) matmul needs for a matrix of `cols`
 // columns: what a model reserves up front for its widest matrix.
 size_t matmul_scratch_floats(int64_t cols);

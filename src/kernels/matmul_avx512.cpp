@@ -1,5 +1,5 @@
-// AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mfma
-// -mf16c; used only when the CPU has them).
+// AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c; used only
+// when the CPU has them).
 //
 // A block of up to 4 weight rows × 2 tokens is computed together, 32 columns a step: each
 // weight is loaded and converted once for both tokens, and the 16 accumulators hide the FMA
@@ -11,7 +11,7 @@
 //   BF16  a 64-byte load holds 32 weights; (bits << 16) of each 32-bit lane is the even
 //         column, (bits & 0xffff0000) the odd one. The activations are prepared in that
 //         order (per 32 columns: the 16 even ones, then the 16 odd ones).
-//   FP8   byte lookups to BF16, then as BF16 (see fp8_tables below), 64 columns a step.
+//   FP8   shifts to fp32 × 2^-120 (see decode_fp8 below), 64 columns a step.
 //   F16   vcvtph2ps; F32 as stored.
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_* in extract/shuffle): silence
 // those two warnings for this file only.
@@ -174,38 +174,21 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   }
 }
 
-// FP8 (e4m3) weights, 64 columns a step. Decoding is two byte lookups: vpermt2b maps each
-// code's 7 magnitude bits to the high and the low byte of its exact BF16 value (0x7f, a NaN
-// code quantizers never write, maps to 480), the sign bit is or-ed into the high byte, and
-// byte unpacking plus the BF16 lane split above give four vectors of 16 fp32 values. Those
-// come out in a fixed order of the step's columns (fp8_column), in which the activations are
-// prepared. About nine vector operations per 64 weights, so one token is bound by memory.
-struct Fp8Tables {
-  __m512i high_low, high_high, low_low, low_high;  // [magnitude 0..63], [64..127]
-};
+// FP8 (e4m3) weights, 64 columns a step, decoded with shifts only: a 64-byte load holds 16
+// dwords of 4 codes; for code k of a dword, shifting it to the top byte (<< 8·(3 − k)), then
+// arithmetic >> 4 and keeping the sign and bits 26..20 puts S at bit 31 and EEEEMMM where an
+// fp32's exponent and mantissa start, which is the value × 2^-120, exactly, for normal and
+// subnormal codes alike (the latter become fp32 subnormals; 0x7f, a NaN code quantizers never
+// write, decodes as 480 × 2^-120). Vector v holds code v of each dword: column 4m + v of the
+// step. To keep products and sums clear of the subnormal range, the activations are prepared
+// × 2^64 and the scales × 2^56 (powers of two: no rounding changes).
+constexpr float kFp8ActivationScale = 0x1p64f;
+constexpr float kFp8ScaleScale = 0x1p56f;
 
-const Fp8Tables& fp8_tables() {
-  static const Fp8Tables tables = [] {
-    alignas(64) uint8_t high[128], low[128];
-    for (int code = 0; code < 128; ++code) {
-      const float value = code == 0x7f ? 480.0f : fp8_e4m3_to_f32(static_cast<uint8_t>(code));
-      uint32_t bits;
-      std::memcpy(&bits, &value, 4);
-      high[code] = static_cast<uint8_t>(bits >> 24);
-      low[code] = static_cast<uint8_t>(bits >> 16);
-    }
-    return Fp8Tables{_mm512_load_si512(high), _mm512_load_si512(high + 64),
-                     _mm512_load_si512(low), _mm512_load_si512(low + 64)};
-  }();
-  return tables;
-}
-
-// The column (within its step) of lane m of decoded vector v.
-constexpr int64_t fp8_column(int v, int m) { return 16 * (m / 4) + 8 * (v / 2) + 2 * (m % 4) + v % 2; }
+constexpr int64_t fp8_column(int v, int m) { return 4 * m + v; }
 
 template <bool kTail>
-inline void decode_fp8(const Fp8Tables& tables, const std::byte* data, int64_t remaining,
-                       __m512 (&out)[4]) {
+inline void decode_fp8(const std::byte* data, int64_t remaining, __m512 (&out)[4]) {
   __m512i codes;
   if constexpr (kTail) {
     const __mmask64 mask = remaining >= 64 ? ~__mmask64{0} : (__mmask64{1} << remaining) - 1;
@@ -213,16 +196,14 @@ inline void decode_fp8(const Fp8Tables& tables, const std::byte* data, int64_t r
   } else {
     codes = _mm512_loadu_si512(data);
   }
-  __m512i high = _mm512_permutex2var_epi8(tables.high_low, codes, tables.high_high);
-  const __m512i low = _mm512_permutex2var_epi8(tables.low_low, codes, tables.low_high);
-  high = _mm512_ternarylogic_epi32(high, codes, _mm512_set1_epi8(static_cast<char>(0x80)), 0xf8);
-  const __m512i words_a = _mm512_unpacklo_epi8(low, high);  // BF16 of columns 16k + 0..7
-  const __m512i words_b = _mm512_unpackhi_epi8(low, high);  // BF16 of columns 16k + 8..15
-  const __m512i odd = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
-  out[0] = _mm512_castsi512_ps(_mm512_slli_epi32(words_a, 16));
-  out[1] = _mm512_castsi512_ps(_mm512_and_si512(words_a, odd));
-  out[2] = _mm512_castsi512_ps(_mm512_slli_epi32(words_b, 16));
-  out[3] = _mm512_castsi512_ps(_mm512_and_si512(words_b, odd));
+  const __m512i keep = _mm512_set1_epi32(static_cast<int>(0x87f00000u));
+  auto place = [&](__m512i top) {
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_srai_epi32(top, 4), keep));
+  };
+  out[0] = place(_mm512_slli_epi32(codes, 24));
+  out[1] = place(_mm512_slli_epi32(codes, 16));
+  out[2] = place(_mm512_slli_epi32(codes, 8));
+  out[3] = place(codes);
 }
 
 // A block of rows × tokens over FP8 weights. Scales: where the scale blocks span whole steps
@@ -233,7 +214,6 @@ inline void decode_fp8(const Fp8Tables& tables, const std::byte* data, int64_t r
 template <bool kExpanded, int kRows, int kTokens>
 void block_fp8(const RowRef* rows, int64_t cols, int64_t block_cols, const float* x,
                int64_t x_stride, float* y, int64_t y_stride) {
-  const Fp8Tables& tables = fp8_tables();
   __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
@@ -250,7 +230,7 @@ void block_fp8(const RowRef* rows, int64_t cols, int64_t block_cols, const float
           _mm_prefetch(reinterpret_cast<const char*>(rows[i].data + c + kRows * cols), _MM_HINT_T1);
         }
         __m512 w[4];
-        decode_fp8<kTail>(tables, rows[i].data + c, cols - c, w);
+        decode_fp8<kTail>(rows[i].data + c, cols - c, w);
         if constexpr (kExpanded) {
           for (int v = 0; v < 4; ++v) w[v] = _mm512_mul_ps(w[v], _mm512_loadu_ps(rows[i].scales + c + 16 * v));
         }
@@ -267,7 +247,7 @@ void block_fp8(const RowRef* rows, int64_t cols, int64_t block_cols, const float
     for (; c + kFp8Step <= end; c += kFp8Step) step.template operator()<false>(c);
     if (c < end) step.template operator()<true>(c);  // only in the last block
     for (int i = 0; i < kRows; ++i) {
-      const __m512 scale = _mm512_set1_ps(kExpanded ? 1.0f : rows[i].grid[b]);
+      const __m512 scale = _mm512_set1_ps(kExpanded ? 1.0f : rows[i].grid[b] * kFp8ScaleScale);
       for (int t = 0; t < kTokens; ++t) {
         acc[i][t] = _mm512_fmadd_ps(even[i][t], scale, acc[i][t]);
         acc[i][t] = _mm512_fmadd_ps(odd[i][t], scale, acc[i][t]);
@@ -313,7 +293,8 @@ class ExpandedScales {
       for (int v = 0; v < 4; ++v) {
         for (int m = 0; m < 16; ++m) {
           const int64_t c = step + fp8_column(v, m);
-          out[step + 16 * v + m] = c < w_.cols ? grid[c / w_.scale_block_cols] : 0.0f;
+          out[step + 16 * v + m] =
+              c < w_.cols ? grid[c / w_.scale_block_cols] * kFp8ScaleScale : 0.0f;
         }
       }
     }
@@ -361,7 +342,7 @@ void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t
       for (int v = 0; v < 4; ++v) {
         for (int m = 0; m < 16; ++m) {
           const int64_t c = step + fp8_column(v, m);
-          row[step + 16 * v + m] = c < cols ? in[c] : 0.0f;
+          row[step + 16 * v + m] = c < cols ? in[c] * kFp8ActivationScale : 0.0f;
         }
       }
     }

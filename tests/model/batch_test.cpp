@@ -145,6 +145,24 @@ TEST_P(Batch, ACacheTwiceOrAnEmptySequenceIsAnError) {
   EXPECT_EQ(kv.size(), 0);
 }
 
+// Work is split differently with 1, 2 or 3 threads (rows of a matrix, or whole experts per
+// thread): not one bit of the logits may change.
+TEST_P(Batch, TheThreadCountChangesNoBit) {
+  Model m(GetParam());
+  const int64_t V = m.config().vocab_size;
+  const std::vector<int32_t> prompt = {5, 17, 200, 3, 42, 7, 128, 255, 0};
+  std::vector<std::vector<float>> logits;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    TargetModel target(m.config(), *m.loaded->bound, pool);
+    KvCache kv = target.make_cache(16);
+    logits.emplace_back(prompt.size() * V);
+    target.forward(prompt, kv, logits.back().data(), nullptr);
+  }
+  EXPECT_EQ(logits[1], logits[0]);
+  EXPECT_EQ(logits[2], logits[0]);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Variants, Batch,
     ::testing::Values(
