@@ -69,7 +69,7 @@ void decode_row(const WeightMatrix& w, int64_t r, float* out) {
 }
 
 size_t matmul_scratch_floats(int64_t cols) {
-  // A decoded row (portable), or up to four rows of expanded FP8 scales (avx512), padded.
+  // A decoded row (portable), or an FP8 scale row in two orders (avx512), padded.
   return static_cast<size_t>(4 * (cols + 64));
 }
 
@@ -103,7 +103,13 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
                  int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool) {
   // Rows per task: enough work to amortize claiming a chunk, small enough to balance; whole
   // row blocks of the kernels.
-  const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, w.cols)) / 4 * 4;
+  int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, w.cols)) / 4 * 4;
+  if (w.dtype == DType::kF8E4M3 && w.scale_block_rows > 1 &&
+      w.rows >= 2 * w.scale_block_rows * pool.size()) {
+    // Whole scale rows per task: a kernel folds a scale row's scales into the activations
+    // once per task.
+    grain = (grain + w.scale_block_rows - 1) / w.scale_block_rows * w.scale_block_rows;
+  }
   const RowKernel kernel = table.for_dtype(w.dtype);  // resolved once per call
   const Input in = prepared_input(table, w, x, x_stride, tokens);
   const size_t scratch_floats = matmul_scratch_floats(w.cols);
