@@ -74,7 +74,9 @@ void matmul_args(benchmark::internal::Benchmark* b) {
   }
 }
 
-BENCHMARK(BM_Matmul)->Apply(matmul_args)->ArgNames({"dtype", "rows", "cols", "tokens", "threads"})
+BENCHMARK(BM_Matmul)
+    ->Apply(matmul_args)
+    ->ArgNames({"dtype", "rows", "cols", "tokens", "threads"})
     ->UseRealTime();
 
 }  // namespace

@@ -55,8 +55,8 @@ int run_bench(const BenchArgs& args) {
   KvCache kv = target.make_cache(capacity);
   const int64_t V = config.vocab_size;
   std::vector<float> logits(static_cast<size_t>((args.max_verify + 1) * V));
-  std::vector<float> hidden(static_cast<size_t>(std::max(args.prompt, args.max_verify + 1) *
-                                                config.hidden_size));
+  std::vector<float> hidden(
+      static_cast<size_t>(std::max(args.prompt, args.max_verify + 1) * config.hidden_size));
   std::vector<int32_t> prompt(static_cast<size_t>(args.prompt));
   for (int64_t i = 0; i < args.prompt; ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 13) % V);
 
@@ -100,8 +100,10 @@ int run_bench(const BenchArgs& args) {
     decode_traffic = target.last_traffic();
   }
   const double decode_step = median(decode_times);
-  const double decode_bytes_per_step = static_cast<double>(decode_bytes) / static_cast<double>(args.decode);
-  const double decode_kv_per_step = static_cast<double>(decode_kv_bytes) / static_cast<double>(args.decode);
+  const double decode_bytes_per_step =
+      static_cast<double>(decode_bytes) / static_cast<double>(args.decode);
+  const double decode_kv_per_step =
+      static_cast<double>(decode_kv_bytes) / static_cast<double>(args.decode);
   const Pass one = pass(1);
   nlohmann::ordered_json verify = nlohmann::ordered_json::array();
   for (int64_t k = 1; k <= args.max_verify; ++k) {
@@ -122,8 +124,8 @@ int run_bench(const BenchArgs& args) {
   if (config.num_nextn_predict_layers > 0) {
     MtpModel mtp(config, *model->bound, pool);
     KvCache mtp_kv = mtp.make_cache(capacity);
-    mtp.forward(0, 0, hidden.data(), std::span(prompt).subspan(1, args.prompt - 1), mtp_kv,
-                nullptr, nullptr);
+    mtp.forward(0, 0, hidden.data(), std::span(prompt).subspan(1, args.prompt - 1), mtp_kv, nullptr,
+                nullptr);
     std::vector<double> times;
     for (int64_t r = 0; r < args.repeats; ++r) {
       const int32_t token = static_cast<int32_t>(r % V);
@@ -167,19 +169,22 @@ int run_bench(const BenchArgs& args) {
   std::printf("memory         %.1f GB/s measured read bandwidth\n", bandwidth / 1e9);
   std::printf("compute        %.1f GMAC/s measured fp32 multiply-add peak\n", fma_peak / 1e9);
   std::printf("prefill        %.1f tokens/s over %lld tokens, %.1f GMAC/s = %.0f%% of the peak\n",
-              static_cast<double>(args.prompt) / prefill_seconds, static_cast<long long>(args.prompt),
-              prefill_mac_rate / 1e9, 100.0 * prefill_mac_rate / fma_peak);
-  std::printf("decode (K=0)   %.1f tokens/s, %.1f MB of weights + %.2f MB of KV per token, %lld "
-              "experts, %.1f GB/s = %.0f%% of measured bandwidth\n",
-              1.0 / decode_step, decode_bytes_per_step / 1e6, decode_kv_per_step / 1e6,
-              static_cast<long long>(decode_traffic.experts_run), achieved / 1e9,
-              100.0 * achieved / bandwidth);
+              static_cast<double>(args.prompt) / prefill_seconds,
+              static_cast<long long>(args.prompt), prefill_mac_rate / 1e9,
+              100.0 * prefill_mac_rate / fma_peak);
+  std::printf(
+      "decode (K=0)   %.1f tokens/s, %.1f MB of weights + %.2f MB of KV per token, %lld "
+      "experts, %.1f GB/s = %.0f%% of measured bandwidth\n",
+      1.0 / decode_step, decode_bytes_per_step / 1e6, decode_kv_per_step / 1e6,
+      static_cast<long long>(decode_traffic.experts_run), achieved / 1e9,
+      100.0 * achieved / bandwidth);
   std::printf("verify         k  tokens  time/1-token  MB read  experts  time/bandwidth-time\n");
   for (const auto& v : verify) {
     std::printf("               %-2lld %-7lld %-13.2f %-8.1f %-8lld %.2f\n",
                 static_cast<long long>(v["drafts"]), static_cast<long long>(v["tokens"]),
                 v["relative_to_one_token"].get<double>(), v["weight_bytes"].get<double>() / 1e6,
-                static_cast<long long>(v["distinct_experts"]), v["bandwidth_time_ratio"].get<double>());
+                static_cast<long long>(v["distinct_experts"]),
+                v["bandwidth_time_ratio"].get<double>());
   }
   if (!mtp_json.is_null()) {
     std::printf("MTP step       %.2f × a one-token target step, %.1f MB read\n",
@@ -193,13 +198,16 @@ int run_bench(const BenchArgs& args) {
 
 Action add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* cmd = app.add_subcommand("bench", "Measure prefill, decode, verify and MTP costs "
-                                              "against this machine's memory bandwidth");
+  CLI::App* cmd = app.add_subcommand("bench",
+                                     "Measure prefill, decode, verify and MTP costs "
+                                     "against this machine's memory bandwidth");
   cmd->add_option("--model", args->model, "Checkpoint directory")->required();
   cmd->add_option("--threads", args->threads, "Threads (default: one per core)")
       ->check(CLI::Range(0, 1024));
-  cmd->add_option("--prompt", args->prompt, "Prefill length")->check(CLI::Range(int64_t{2}, int64_t{65536}));
-  cmd->add_option("--decode", args->decode, "Decode steps measured")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--prompt", args->prompt, "Prefill length")
+      ->check(CLI::Range(int64_t{2}, int64_t{65536}));
+  cmd->add_option("--decode", args->decode, "Decode steps measured")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd->add_option("--repeats", args->repeats, "Repeats per verify size (median)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   cmd->add_option("--max-verify", args->max_verify, "Largest k of a verify of k+1 tokens")

@@ -44,8 +44,7 @@ void decode_f16(const std::byte* row, int64_t cols, float* out) {
 // One scale per block of scale_block_cols columns along the row.
 void decode_fp8(const WeightMatrix& w, int64_t r, const std::byte* row, float* out) {
   const std::array<float, 256>& table = fp8_table();
-  const float* scales =
-      w.scales + ((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols;
+  const float* scales = w.scales + ((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols;
   for (int64_t block = 0; block * w.scale_block_cols < w.cols; ++block) {
     const float scale = scales[block];
     const int64_t begin = block * w.scale_block_cols;
@@ -61,10 +60,18 @@ void decode_fp8(const WeightMatrix& w, int64_t r, const std::byte* row, float* o
 void decode_row(const WeightMatrix& w, int64_t r, float* out) {
   const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * dtype_size(w.dtype);
   switch (w.dtype) {
-    case DType::kF32: decode_f32(row, w.cols, out); return;
-    case DType::kBF16: decode_bf16(row, w.cols, out); return;
-    case DType::kF16: decode_f16(row, w.cols, out); return;
-    case DType::kF8E4M3: decode_fp8(w, r, row, out); return;
+    case DType::kF32:
+      decode_f32(row, w.cols, out);
+      return;
+    case DType::kBF16:
+      decode_bf16(row, w.cols, out);
+      return;
+    case DType::kF16:
+      decode_f16(row, w.cols, out);
+      return;
+    case DType::kF8E4M3:
+      decode_fp8(w, r, row, out);
+      return;
   }
 }
 
@@ -99,8 +106,8 @@ Input prepared_input(const KernelTable& table, const WeightMatrix& w, const floa
 
 }  // namespace
 
-void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x,
-                 int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool) {
+void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t x_stride,
+                 int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool) {
   // Rows per task: enough work to amortize claiming a chunk, small enough to balance; whole
   // row blocks of the kernels.
   int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, w.cols)) / 4 * 4;

@@ -1,7 +1,7 @@
 // AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c; used only
 // when the CPU has them).
 //
-// A block of up to 4 weight rows × 2 tokens is computed together, 32 columns a step: each
+// A block of up to 4 weight rows × 2 tokens is computed together, 32 columns a step (FP8: 64): each
 // weight is loaded and converted once for both tokens, and the 16 accumulators hide the FMA
 // latency. Every output has two accumulators, one for the first 16 columns of each step and
 // one for the other 16, summed at the end, so the operations per output are the same whatever
@@ -11,7 +11,8 @@
 //   BF16  a 64-byte load holds 32 weights; (bits << 16) of each 32-bit lane is the even
 //         column, (bits & 0xffff0000) the odd one. The activations are prepared in that
 //         order (per 32 columns: the 16 even ones, then the 16 odd ones).
-//   FP8   shifts to fp32 × 2^-120 (see decode_fp8 below), 64 columns a step.
+//   FP8   byte shuffles and shifts to fp32 × 2^-120 (decode_fp8 below), 64 columns a step;
+//         the 128 × 128 block scales are folded into the activations once per scale row.
 //   F16   vcvtph2ps; F32 as stored.
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_* in extract/shuffle): silence
 // those two warnings for this file only.
@@ -29,10 +30,12 @@
 namespace nextn {
 namespace {
 
-constexpr int kStep = 32;      // columns per step (two 16-lane vectors)
-constexpr int kFp8Step = 64;   // FP8: columns per step (one 64-byte load, four vectors)
+constexpr int kStep = 32;     // columns per step (two 16-lane vectors)
+constexpr int kFp8Step = 64;  // FP8: columns per step (one 64-byte load, four vectors)
 // Prepared activation rows of every dtype hold a whole number of FP8 steps.
-constexpr int64_t padded(int64_t cols) { return (cols + kFp8Step - 1) / kFp8Step * kFp8Step; }
+constexpr int64_t padded(int64_t cols) {
+  return (cols + kFp8Step - 1) / kFp8Step * kFp8Step;
+}
 constexpr int kRowBlock = 4;    // weight rows per block (batches)
 constexpr int kTokenBlock = 2;  // tokens per block
 
@@ -51,11 +54,9 @@ inline __mmask16 lane_mask(int64_t remaining) {
   return remaining <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << remaining) - 1);
 }
 
-// One weight row of a block: its bytes and, for FP8, its expanded scales (one per column).
+// One weight row of a block.
 struct RowRef {
   const std::byte* data;
-  const float* scales;  // unused
-  const float* grid;    // unused
 };
 
 struct Bf16 {
@@ -70,7 +71,8 @@ struct Bf16 {
       raw = _mm512_loadu_si512(row.data + 2 * c);
     }
     a = _mm512_castsi512_ps(_mm512_slli_epi32(raw, 16));
-    b = _mm512_castsi512_ps(_mm512_and_si512(raw, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+    b = _mm512_castsi512_ps(
+        _mm512_and_si512(raw, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
   }
 };
 
@@ -80,10 +82,12 @@ struct F16 {
   static void load(const RowRef& row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
     if constexpr (kTail) {
       a = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lane_mask(remaining), row.data + 2 * c));
-      b = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lane_mask(remaining - 16), row.data + 2 * c + 32));
+      b = _mm512_cvtph_ps(
+          _mm256_maskz_loadu_epi16(lane_mask(remaining - 16), row.data + 2 * c + 32));
     } else {
       a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data + 2 * c)));
-      b = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data + 2 * c + 32)));
+      b = _mm512_cvtph_ps(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data + 2 * c + 32)));
     }
   }
 };
@@ -135,7 +139,8 @@ void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, f
   for (int64_t c = 0; c < full; c += kStep) step.template operator()<false>(c);
   if (full < cols) step.template operator()<true>(full);
   for (int i = 0; i < kRows; ++i) {
-    for (int t = 0; t < kTokens; ++t) y[t * y_stride + i] = reduce(_mm512_add_ps(even[i][t], odd[i][t]));
+    for (int t = 0; t < kTokens; ++t)
+      y[t * y_stride + i] = reduce(_mm512_add_ps(even[i][t], odd[i][t]));
   }
 }
 
@@ -162,14 +167,12 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   for (int64_t r = row_begin; r < row_end; r += row_block) {
     const int64_t n_rows = std::min<int64_t>(row_block, row_end - r);
     for (int64_t i = 0; i < n_rows; ++i) {
-      refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols) * Format::kBytes,
-                 .scales = nullptr,
-                 .grid = nullptr};
+      refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols) * Format::kBytes};
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
       const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
       kBlocks<Format>[n_rows][n_tokens](refs, w.cols, x + t * x_stride, x_stride,
-                                         y + t * y_stride + r, y_stride);
+                                        y + t * y_stride + r, y_stride);
     }
   }
 }
@@ -185,7 +188,9 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
 constexpr float kFp8ActivationScale = 0x1p64f;
 constexpr float kFp8ScaleScale = 0x1p56f;
 
-constexpr int64_t fp8_column(int v, int m) { return 4 * m + v; }
+constexpr int64_t fp8_column(int v, int m) {
+  return 4 * m + v;
+}
 
 template <bool kTail>
 inline void decode_fp8(const std::byte* data, int64_t remaining, __m512 (&out)[4]) {
@@ -203,7 +208,9 @@ inline void decode_fp8(const std::byte* data, int64_t remaining, __m512 (&out)[4
   // Code k of each dword to its top byte, the rest zero: an in-lane byte shuffle, which runs
   // beside the shifts (shifts alone measured 22 G weights/s from L2, this 28).
   auto top = [&](int k) {
-    auto index = [k](int j) { return static_cast<int>((static_cast<uint32_t>(4 * j + k) << 24) | 0x808080u); };
+    auto index = [k](int j) {
+      return static_cast<int>((static_cast<uint32_t>(4 * j + k) << 24) | 0x808080u);
+    };
     return _mm512_shuffle_epi8(codes, _mm512_set4_epi32(index(3), index(2), index(1), index(0)));
   };
   out[0] = place(top(0));
@@ -301,22 +308,23 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
         std::fill(natural + w.cols, natural + padded(w.cols), 0.0f);
         for (int64_t step = 0; step < padded(w.cols); step += kFp8Step) {
           for (int v = 0; v < 4; ++v) {
-            for (int m = 0; m < 16; ++m) permuted[step + 16 * v + m] = natural[step + fp8_column(v, m)];
+            for (int m = 0; m < 16; ++m)
+              permuted[step + 16 * v + m] = natural[step + fp8_column(v, m)];
           }
         }
         for (int64_t t = 0; t < tokens; ++t) {
           const float* in = x + t * x_stride;
           float* out = scaled + t * x_stride;
           for (int64_t p = 0; p < x_stride; p += 16) {
-            _mm512_store_ps(out + p, _mm512_mul_ps(_mm512_load_ps(in + p), _mm512_loadu_ps(permuted + p)));
+            _mm512_store_ps(out + p,
+                            _mm512_mul_ps(_mm512_load_ps(in + p), _mm512_loadu_ps(permuted + p)));
           }
         }
       }
       input = scaled;
     }
     for (int64_t i = 0; i < n_rows; ++i) {
-      refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols), .scales = nullptr,
-                 .grid = nullptr};
+      refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols)};
       out_scale[i] = one_per_row ? grid[0] * kFp8ScaleScale : 1.0f;
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
@@ -329,8 +337,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
 }
 
 // Activations for FP8 weights: per 64 columns, in fp8_column order, zero-padded.
-void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t cols,
-                       float* out) {
+void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float* out) {
   const int64_t stride = padded(cols);
   for (int64_t t = 0; t < tokens; ++t) {
     const float* in = x + t * x_stride;
@@ -370,24 +377,36 @@ void prepare_padded(const float* x, int64_t x_stride, int64_t tokens, int64_t co
   }
 }
 
-
 // Twelve independent FMA chains in registers (more than latency × throughput on current
 // cores): KernelTable::fma_chains.
 double fma_chains() {
   constexpr int64_t kIterations = 20'000'000;
   const __m512 a = _mm512_set1_ps(1e-7f);
   const __m512 b = _mm512_set1_ps(0.999999f);
-  __m512 c0 = _mm512_set1_ps(0.f), c1 = _mm512_set1_ps(1.f), c2 = _mm512_set1_ps(2.f), c3 = _mm512_set1_ps(3.f), c4 = _mm512_set1_ps(4.f), c5 = _mm512_set1_ps(5.f);
-  __m512 c6 = _mm512_set1_ps(6.f), c7 = _mm512_set1_ps(7.f), c8 = _mm512_set1_ps(8.f), c9 = _mm512_set1_ps(9.f), c10 = _mm512_set1_ps(10.f), c11 = _mm512_set1_ps(11.f);
+  __m512 c0 = _mm512_set1_ps(0.f), c1 = _mm512_set1_ps(1.f), c2 = _mm512_set1_ps(2.f),
+         c3 = _mm512_set1_ps(3.f), c4 = _mm512_set1_ps(4.f), c5 = _mm512_set1_ps(5.f);
+  __m512 c6 = _mm512_set1_ps(6.f), c7 = _mm512_set1_ps(7.f), c8 = _mm512_set1_ps(8.f),
+         c9 = _mm512_set1_ps(9.f), c10 = _mm512_set1_ps(10.f), c11 = _mm512_set1_ps(11.f);
   for (int64_t i = 0; i < kIterations; ++i) {
-    c0 = _mm512_fmadd_ps(c0, b, a); c1 = _mm512_fmadd_ps(c1, b, a); c2 = _mm512_fmadd_ps(c2, b, a); c3 = _mm512_fmadd_ps(c3, b, a);
-    c4 = _mm512_fmadd_ps(c4, b, a); c5 = _mm512_fmadd_ps(c5, b, a); c6 = _mm512_fmadd_ps(c6, b, a); c7 = _mm512_fmadd_ps(c7, b, a);
-    c8 = _mm512_fmadd_ps(c8, b, a); c9 = _mm512_fmadd_ps(c9, b, a); c10 = _mm512_fmadd_ps(c10, b, a); c11 = _mm512_fmadd_ps(c11, b, a);
+    c0 = _mm512_fmadd_ps(c0, b, a);
+    c1 = _mm512_fmadd_ps(c1, b, a);
+    c2 = _mm512_fmadd_ps(c2, b, a);
+    c3 = _mm512_fmadd_ps(c3, b, a);
+    c4 = _mm512_fmadd_ps(c4, b, a);
+    c5 = _mm512_fmadd_ps(c5, b, a);
+    c6 = _mm512_fmadd_ps(c6, b, a);
+    c7 = _mm512_fmadd_ps(c7, b, a);
+    c8 = _mm512_fmadd_ps(c8, b, a);
+    c9 = _mm512_fmadd_ps(c9, b, a);
+    c10 = _mm512_fmadd_ps(c10, b, a);
+    c11 = _mm512_fmadd_ps(c11, b, a);
     // Keeps the chains in registers and the loop from being folded away.
-    __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
-                     "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+    __asm__ volatile(""
+                     : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
+                       "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
   }
-  return static_cast<double>(kIterations) * 12.0 * static_cast<double>(sizeof(__m512) / sizeof(float));
+  return static_cast<double>(kIterations) * 12.0 *
+         static_cast<double>(sizeof(__m512) / sizeof(float));
 }
 
 }  // namespace

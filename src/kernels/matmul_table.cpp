@@ -6,11 +6,9 @@
 namespace nextn {
 namespace {
 
-// The FP8 decoder's byte lookups need AVX512-VBMI (Ice Lake, Zen 4 and later); older
-// AVX-512 CPUs run the AVX2 table.
 bool cpu_has_avx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi");
+         __builtin_cpu_supports("avx512vl");
 }
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 

@@ -100,8 +100,7 @@ void DraftLengthController::record(int64_t drafts, int64_t accepted, double veri
     const double outcome = i < accepted ? 1.0 : 0.0;
     // The prior counts as one observation (unlike the timings, the first outcome is not
     // provisional: one rejection must not make α 0 and stop all drafting at once).
-    const double weight =
-        std::max(kSmoothing, 1.0 / static_cast<double>(alpha_observations_ + 2));
+    const double weight = std::max(kSmoothing, 1.0 / static_cast<double>(alpha_observations_ + 2));
     alpha_ += weight * (outcome - alpha_);
     ++alpha_observations_;
   }
