@@ -1,11 +1,11 @@
 // AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c; used only
 // when the CPU has them).
 //
-// A block of up to 4 weight rows × 2 tokens is computed together, 32 columns a step (FP8: 64): each
-// weight is loaded and converted once for both tokens, and the 16 accumulators hide the FMA
-// latency. Every output has two accumulators, one for the first 16 columns of each step and
-// one for the other 16, summed at the end, so the operations per output are the same whatever
-// the block shape or the batch (the shape is chosen per call, by the token count).
+// A block of up to 4 weight rows × 4 tokens (FP8: × 2) is computed together, 32 columns a step
+// (FP8: 64): each weight is loaded and converted once for the block's tokens, each activation
+// loaded once for its rows, and the 16 accumulators hide the FMA latency. Every output has one
+// accumulator (FP8: two, summed at the end), so the operations per output are the same
+// whatever the block shape, the batch or the thread count.
 //
 // Weight conversions, chosen so the cost per weight stays far below the memory time:
 //   BF16  a 64-byte load holds 32 weights; (bits << 16) of each 32-bit lane is the even
@@ -37,7 +37,8 @@ constexpr int64_t padded(int64_t cols) {
   return (cols + kFp8Step - 1) / kFp8Step * kFp8Step;
 }
 constexpr int kRowBlock = 4;    // weight rows per block (batches)
-constexpr int kTokenBlock = 2;  // tokens per block
+constexpr int kTokenBlock = 4;     // tokens per block
+constexpr int kFp8TokenBlock = 2;  // FP8: its decoded weights take more registers
 
 // A fixed-order horizontal sum (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized).
 inline float reduce(__m512 v) {
@@ -110,12 +111,17 @@ struct F32 {
 template <typename Format, int kRows, int kTokens>
 void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, float* y,
            int64_t y_stride) {
-  // Two accumulators per output: the first 16 and the last 16 columns of each step.
-  __m512 even[kRows][kTokens], odd[kRows][kTokens];
+  // One accumulator per output, taking the first 16 columns of each step, then the other 16.
+  __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
-    for (int t = 0; t < kTokens; ++t) even[i][t] = odd[i][t] = _mm512_setzero_ps();
+    for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
   }
   auto step = [&]<bool kTail>(int64_t c) {
+    __m512 xa[kTokens], xb[kTokens];
+    for (int t = 0; t < kTokens; ++t) {
+      xa[t] = _mm512_load_ps(x + t * x_stride + c);
+      xb[t] = _mm512_load_ps(x + t * x_stride + c + 16);
+    }
     for (int i = 0; i < kRows; ++i) {
       if constexpr (kRows > 1) {
         // The rows of a block lie in different 4 KiB pages, where the hardware prefetcher
@@ -130,8 +136,8 @@ void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, f
       __m512 a, b;
       Format::template load<kTail>(rows[i], c, cols - c, a, b);
       for (int t = 0; t < kTokens; ++t) {
-        even[i][t] = _mm512_fmadd_ps(a, _mm512_loadu_ps(x + t * x_stride + c), even[i][t]);
-        odd[i][t] = _mm512_fmadd_ps(b, _mm512_loadu_ps(x + t * x_stride + c + 16), odd[i][t]);
+        acc[i][t] = _mm512_fmadd_ps(a, xa[t], acc[i][t]);
+        acc[i][t] = _mm512_fmadd_ps(b, xb[t], acc[i][t]);
       }
     }
   };
@@ -139,8 +145,7 @@ void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, f
   for (int64_t c = 0; c < full; c += kStep) step.template operator()<false>(c);
   if (full < cols) step.template operator()<true>(full);
   for (int i = 0; i < kRows; ++i) {
-    for (int t = 0; t < kTokens; ++t)
-      y[t * y_stride + i] = reduce(_mm512_add_ps(even[i][t], odd[i][t]));
+    for (int t = 0; t < kTokens; ++t) y[t * y_stride + i] = reduce(acc[i][t]);
   }
 }
 
@@ -149,7 +154,8 @@ using Block = void (*)(const RowRef*, int64_t, const float*, int64_t, float*, in
 
 template <typename Format, int kRows>
 constexpr std::array<Block<Format>, kTokenBlock + 1> token_blocks() {
-  return {nullptr, &block<Format, kRows, 1>, &block<Format, kRows, 2>};
+  return {nullptr, &block<Format, kRows, 1>, &block<Format, kRows, 2>, &block<Format, kRows, 3>,
+          &block<Format, kRows, 4>};
 }
 
 template <typename Format>
@@ -263,12 +269,12 @@ constexpr int kFp8RowBlock = 4;  // 4 rows × 2 tokens × 2 accumulators
 
 using Fp8Block = void (*)(const RowRef*, int64_t, const float*, int64_t, const float*, float*,
                           int64_t);
-constexpr std::array<std::array<Fp8Block, kTokenBlock + 1>, kFp8RowBlock + 1> kFp8Blocks = {
-    std::array<Fp8Block, kTokenBlock + 1>{},
-    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<1, 1>, &block_fp8<1, 2>},
-    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<2, 1>, &block_fp8<2, 2>},
-    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<3, 1>, &block_fp8<3, 2>},
-    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<4, 1>, &block_fp8<4, 2>}};
+constexpr std::array<std::array<Fp8Block, kFp8TokenBlock + 1>, kFp8RowBlock + 1> kFp8Blocks = {
+    std::array<Fp8Block, kFp8TokenBlock + 1>{},
+    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<1, 1>, &block_fp8<1, 2>},
+    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<2, 1>, &block_fp8<2, 2>},
+    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<3, 1>, &block_fp8<3, 2>},
+    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<4, 1>, &block_fp8<4, 2>}};
 
 // Scales: with one scale per row (a block spanning every column: compressed-tensors channel
 // or tensor) it multiplies each output; otherwise the activations are multiplied by their
@@ -327,8 +333,8 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
       refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols)};
       out_scale[i] = one_per_row ? grid[0] * kFp8ScaleScale : 1.0f;
     }
-    for (int64_t t = 0; t < tokens; t += kTokenBlock) {
-      const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
+    for (int64_t t = 0; t < tokens; t += kFp8TokenBlock) {
+      const int64_t n_tokens = std::min<int64_t>(kFp8TokenBlock, tokens - t);
       kFp8Blocks[n_rows][n_tokens](refs, w.cols, input + t * x_stride, x_stride, out_scale,
                                    y + t * y_stride + r, y_stride);
     }
