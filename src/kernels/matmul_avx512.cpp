@@ -1,11 +1,11 @@
 // AVX-512 matmul rows (compiled with -mavx512f -mavx512bw -mavx512vl -mfma -mf16c; used only
 // when the CPU has them).
 //
-// A block of up to 4 weight rows × 4 tokens (FP8: × 2) is computed together, 32 columns a step
-// (FP8: 64): each weight is loaded and converted once for the block's tokens, each activation
-// loaded once for its rows, and the 16 accumulators hide the FMA latency. Every output has one
-// accumulator (FP8: two, summed at the end), so the operations per output are the same
-// whatever the block shape, the batch or the thread count.
+// A block of up to 4 weight rows × 4 tokens is computed together, 32 columns a step (FP8: 64):
+// each weight is loaded and converted once for the block's tokens, each activation loaded once
+// for its rows, and the 16 accumulators hide the FMA latency. Every output has one
+// accumulator, so the operations per output are the same whatever the block shape, the batch
+// or the thread count.
 //
 // Weight conversions, chosen so the cost per weight stays far below the memory time:
 //   BF16  a 64-byte load holds 32 weights; (bits << 16) of each 32-bit lane is the even
@@ -37,8 +37,7 @@ constexpr int64_t padded(int64_t cols) {
   return (cols + kFp8Step - 1) / kFp8Step * kFp8Step;
 }
 constexpr int kRowBlock = 4;    // weight rows per block (batches)
-constexpr int kTokenBlock = 4;     // tokens per block
-constexpr int kFp8TokenBlock = 2;  // FP8: its decoded weights take more registers
+constexpr int kTokenBlock = 4;  // tokens per block
 
 // A fixed-order horizontal sum (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized).
 inline float reduce(__m512 v) {
@@ -225,16 +224,16 @@ inline void decode_fp8(const std::byte* data, int64_t remaining, __m512 (&out)[4
   out[3] = place(codes);
 }
 
-// A block of rows × tokens over FP8 weights, in 64-column steps; two accumulators per output
-// (vectors 0, 2 and 1, 3), summed and multiplied by `out_scale` at the end. The block scales
+// A block of rows × tokens over FP8 weights, in 64-column steps; one accumulator per output,
+// multiplied by `out_scale` at the end. The block scales
 // are folded into the activations instead (rows_fp8), so the inner loop multiplies nothing
 // but weights by activations.
 template <int kRows, int kTokens>
 void block_fp8(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride,
                const float* out_scale, float* y, int64_t y_stride) {
-  __m512 even[kRows][kTokens], odd[kRows][kTokens];
+  __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
-    for (int t = 0; t < kTokens; ++t) even[i][t] = odd[i][t] = _mm512_setzero_ps();
+    for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
   }
   auto step = [&]<bool kTail>(int64_t c) {
     __m512 xs[kTokens][4];
@@ -248,10 +247,7 @@ void block_fp8(const RowRef* rows, int64_t cols, const float* x, int64_t x_strid
       __m512 w[4];
       decode_fp8<kTail>(rows[i].data + c, cols - c, w);
       for (int t = 0; t < kTokens; ++t) {
-        even[i][t] = _mm512_fmadd_ps(w[0], xs[t][0], even[i][t]);
-        odd[i][t] = _mm512_fmadd_ps(w[1], xs[t][1], odd[i][t]);
-        even[i][t] = _mm512_fmadd_ps(w[2], xs[t][2], even[i][t]);
-        odd[i][t] = _mm512_fmadd_ps(w[3], xs[t][3], odd[i][t]);
+        for (int v = 0; v < 4; ++v) acc[i][t] = _mm512_fmadd_ps(w[v], xs[t][v], acc[i][t]);
       }
     }
   };
@@ -260,21 +256,25 @@ void block_fp8(const RowRef* rows, int64_t cols, const float* x, int64_t x_strid
   if (full < cols) step.template operator()<true>(full);
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) {
-      y[t * y_stride + i] = reduce(_mm512_add_ps(even[i][t], odd[i][t])) * out_scale[i];
+      y[t * y_stride + i] = reduce(acc[i][t]) * out_scale[i];
     }
   }
 }
 
-constexpr int kFp8RowBlock = 4;  // 4 rows × 2 tokens × 2 accumulators
+constexpr int kFp8RowBlock = 4;
 
 using Fp8Block = void (*)(const RowRef*, int64_t, const float*, int64_t, const float*, float*,
                           int64_t);
-constexpr std::array<std::array<Fp8Block, kFp8TokenBlock + 1>, kFp8RowBlock + 1> kFp8Blocks = {
-    std::array<Fp8Block, kFp8TokenBlock + 1>{},
-    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<1, 1>, &block_fp8<1, 2>},
-    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<2, 1>, &block_fp8<2, 2>},
-    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<3, 1>, &block_fp8<3, 2>},
-    std::array<Fp8Block, kFp8TokenBlock + 1>{nullptr, &block_fp8<4, 1>, &block_fp8<4, 2>}};
+constexpr std::array<std::array<Fp8Block, kTokenBlock + 1>, kFp8RowBlock + 1> kFp8Blocks = {
+    std::array<Fp8Block, kTokenBlock + 1>{},
+    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<1, 1>, &block_fp8<1, 2>,
+                                          &block_fp8<1, 3>, &block_fp8<1, 4>},
+    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<2, 1>, &block_fp8<2, 2>,
+                                          &block_fp8<2, 3>, &block_fp8<2, 4>},
+    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<3, 1>, &block_fp8<3, 2>,
+                                          &block_fp8<3, 3>, &block_fp8<3, 4>},
+    std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<4, 1>, &block_fp8<4, 2>,
+                                          &block_fp8<4, 3>, &block_fp8<4, 4>}};
 
 // Scales: with one scale per row (a block spanning every column: compressed-tensors channel
 // or tensor) it multiplies each output; otherwise the activations are multiplied by their
@@ -333,8 +333,8 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
       refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols)};
       out_scale[i] = one_per_row ? grid[0] * kFp8ScaleScale : 1.0f;
     }
-    for (int64_t t = 0; t < tokens; t += kFp8TokenBlock) {
-      const int64_t n_tokens = std::min<int64_t>(kFp8TokenBlock, tokens - t);
+    for (int64_t t = 0; t < tokens; t += kTokenBlock) {
+      const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
       kFp8Blocks[n_rows][n_tokens](refs, w.cols, input + t * x_stride, x_stride, out_scale,
                                    y + t * y_stride + r, y_stride);
     }
