@@ -133,6 +133,23 @@ void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int6
   table.for_dtype(w.dtype)(w, 0, w.rows, in.x, in.stride, tokens, y, y_stride, scratch);
 }
 
+void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
+                  const float* coefficients, float* y, float* scratch) {
+  const RowCombiner combine = active_kernels().combiner_for(w.dtype);
+  // The SIMD FP8 combiner takes one scale per group of 16 columns.
+  const bool groups_share_a_scale =
+      w.dtype != DType::kF8E4M3 || w.scale_block_cols % 16 == 0 || w.scale_block_cols >= w.cols;
+  if (combine != nullptr && groups_share_a_scale) {
+    combine(w, first_row, count, coefficients, y);
+    return;
+  }
+  std::fill(y, y + w.cols, 0.0f);
+  for (int64_t i = 0; i < count; ++i) {
+    decode_row(w, first_row + i, scratch);
+    axpy(coefficients[i], scratch, y, w.cols);
+  }
+}
+
 void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens, float* y,
             int64_t y_stride, ThreadPool& pool) {
   matmul_with(active_kernels(), w, x, x_stride, tokens, y, y_stride, pool);

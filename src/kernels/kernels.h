@@ -25,6 +25,11 @@ void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tok
 void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens,
                    float* y, int64_t y_stride, float* scratch);
 
+// y[c] = Σ_i coefficients[i] · w[first_row + i, c] for every column (y overwritten), on the
+// calling thread; `scratch` holds w.cols floats. The same operations whatever the caller's batch.
+void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
+                  const float* coefficients, float* y, float* scratch);
+
 // The per-thread scratch (ThreadPool::Scratch::kRow) matmul needs for a matrix of `cols`
 // columns: what a model reserves up front for its widest matrix.
 size_t matmul_scratch_floats(int64_t cols);

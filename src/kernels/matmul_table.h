@@ -27,6 +27,11 @@ using RowKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64_t row
 using InputPrep = void (*)(const float* x, int64_t x_stride, int64_t tokens, int64_t cols,
                            float* out);
 
+// y[c] = Σ_i coefficients[i] · w[first_row + i, c] for every column c (y overwritten): a
+// combination of rows, the transposed product MLA's absorbed queries need.
+using RowCombiner = void (*)(const WeightMatrix& w, int64_t first_row, int64_t count,
+                             const float* coefficients, float* y);
+
 struct KernelTable {
   std::string_view name;  // "portable", "avx2", "avx512"
   std::array<RowKernel, 4> rows{};      // indexed by DType
@@ -35,6 +40,9 @@ struct KernelTable {
   // Runs independent FMA chains in registers, in this table's vectors, and returns the
   // multiply-adds done: the compute ceiling `nextn bench` reports against.
   double (*fma_chains)() = nullptr;
+  std::array<RowCombiner, 4> combine{};  // nullptr: decode each row, then axpy
+
+  RowCombiner combiner_for(DType dtype) const { return combine[static_cast<size_t>(dtype)]; }
 
   RowKernel for_dtype(DType dtype) const { return rows[static_cast<size_t>(dtype)]; }
   InputPrep prepare_for(DType dtype) const { return prepare[static_cast<size_t>(dtype)]; }

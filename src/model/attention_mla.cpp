@@ -59,20 +59,18 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
   float* o = ctx.arena.take(T * heads * v_dim);
   const auto score_floats = static_cast<size_t>(max_attended(args));
   if (ctx.options.absorbed_mla) {
-    // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: accumulate rows of W_UK_h scaled by q_nope.
-    float* q_latent = ctx.arena.take_zeroed(T * heads * latent);
-    if (ctx.traffic != nullptr) {  // the W_UK rows decoded below (W_UV goes through project)
+    // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: the rows of W_UK_h combined by q_nope.
+    float* q_latent = ctx.arena.take(T * heads * latent);
+    if (ctx.traffic != nullptr) {  // the W_UK rows combined below (W_UV goes through project)
       ctx.traffic->bytes +=
           static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
     }
     ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
       float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
       for (int64_t h = h_begin; h < h_end; ++h) {
-        for (int64_t i = 0; i < nope; ++i) {
-          decode_row(w.kv_b_proj, h * (nope + v_dim) + i, row);
-          for (int64_t t = 0; t < T; ++t) {
-            axpy(q[(t * heads + h) * qk + i], row, q_latent + (t * heads + h) * latent, latent);
-          }
+        for (int64_t t = 0; t < T; ++t) {
+          combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q + (t * heads + h) * qk,
+                       q_latent + (t * heads + h) * latent, row);
         }
       }
     });
