@@ -12,11 +12,9 @@
 // first sample of each size only stands until the second (cold caches). Every
 // `kProbeInterval` steps at K = 0 the controller drafts once anyway, with the best K > 0, so it
 // notices a drafter that starts to guess well; with a useless drafter that costs one cheap step
-// in 64 (a probe also makes the MTP layer catch up on every position since its last draft:
-// a batched pass of the MTP layer over up to 64 rows). K never exceeds a ceiling that starts
-// at 1 and doubles after each step whose drafts were all accepted, so an unknown drafter is
-// tried with one draft, not K_max (a useless one then costs a single cheap step, not a pass
-// over K_max + 1 tokens and K_max MTP steps).
+// in 32. K never exceeds a ceiling that starts at 1 and doubles after each step whose drafts
+// were all accepted, so an unknown drafter is tried with one draft, not K_max (a useless one
+// then costs a single cheap step, not a pass over K_max + 1 tokens and K_max MTP steps).
 #pragma once
 
 #include <array>
@@ -27,7 +25,7 @@ namespace nextn {
 class DraftLengthController {
  public:
   static constexpr int64_t kMaxDrafts = 16;
-  static constexpr int64_t kProbeInterval = 64;
+  static constexpr int64_t kProbeInterval = 32;
 
   explicit DraftLengthController(int64_t max_drafts);
 

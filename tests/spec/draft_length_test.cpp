@@ -66,7 +66,7 @@ TEST(DraftLength, AUselessDrafterCostsAtMostTheProbes) {
   DraftLengthController controller(8);
   const Simulation sim{.alpha = 0.0};
   const auto [rate, last_k] = sim.run(controller, 2000, 1);
-  // K = 0 yields 1 token per unit of time; probes (K = 1 once per 64 steps) cost 15% of a
+  // K = 0 yields 1 token per unit of time; probes (K = 1 once per 32 steps) cost 15% of a
   // step each: well within 5%.
   EXPECT_GT(rate, 0.95);
   EXPECT_EQ(last_k, 0);
