@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
@@ -21,17 +22,12 @@ inline float reduce(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
 }
 
-float fp8_scale(const WeightMatrix& w, int64_t r, int64_t c) {
-  return w.scales[((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols +
-                  c / w.scale_block_cols];
-}
-
 struct Bf16 {
-  static __m256 load(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+  static __m256 load(const float*, const std::byte* row, int64_t c) {
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c));
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(raw), 16));
   }
-  static float scalar(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+  static float scalar(const float*, const std::byte* row, int64_t c) {
     uint16_t bits;
     std::memcpy(&bits, row + 2 * c, 2);
     return bf16_to_f32(bits);
@@ -40,10 +36,10 @@ struct Bf16 {
 };
 
 struct F16 {
-  static __m256 load(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+  static __m256 load(const float*, const std::byte* row, int64_t c) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
   }
-  static float scalar(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+  static float scalar(const float*, const std::byte* row, int64_t c) {
     uint16_t bits;
     std::memcpy(&bits, row + 2 * c, 2);
     return f16_to_f32(bits);
@@ -52,10 +48,10 @@ struct F16 {
 };
 
 struct F32 {
-  static __m256 load(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+  static __m256 load(const float*, const std::byte* row, int64_t c) {
     return _mm256_loadu_ps(reinterpret_cast<const float*>(row + 4 * c));
   }
-  static float scalar(const WeightMatrix&, const std::byte* row, int64_t, int64_t c) {
+  static float scalar(const float*, const std::byte* row, int64_t c) {
     float v;
     std::memcpy(&v, row + 4 * c, 4);
     return v;
@@ -63,49 +59,41 @@ struct F32 {
   static constexpr size_t kBytes = 4;
 };
 
-// e4m3fn → fp32 by bit placement and a 2^120 rescale (see matmul_avx512.cpp).
+// e4m3fn → fp32 by bit placement and a 2^120 rescale (as the portable decoder's table), times
+// the column's scale from the row's expanded scales (one per column, see rows()).
 struct Fp8 {
-  static __m256 load(const WeightMatrix& w, const std::byte* row, int64_t r, int64_t c) {
+  static __m256 load(const float* scales, const std::byte* row, int64_t c) {
     int64_t eight;
     std::memcpy(&eight, row + c, 8);
     const __m256i bytes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(eight));
-    const __m256i magnitude = _mm256_slli_epi32(_mm256_and_si256(bytes, _mm256_set1_epi32(0x7f)), 20);
+    const __m256i magnitude =
+        _mm256_slli_epi32(_mm256_and_si256(bytes, _mm256_set1_epi32(0x7f)), 20);
     const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(bytes, _mm256_set1_epi32(0x80)), 24);
     __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), _mm256_set1_ps(0x1p120f));
     value = _mm256_castsi256_ps(_mm256_or_si256(_mm256_castps_si256(value), sign));
-    const int64_t first = c / w.scale_block_cols;
-    const int64_t last = (c + kLanes - 1) / w.scale_block_cols;
-    __m256 scale;
-    if (first == last) {
-      scale = _mm256_set1_ps(fp8_scale(w, r, c));
-    } else {
-      alignas(32) float lanes[kLanes];
-      for (int lane = 0; lane < kLanes; ++lane) lanes[lane] = fp8_scale(w, r, c + lane);
-      scale = _mm256_load_ps(lanes);
-    }
-    return _mm256_mul_ps(value, scale);
+    return _mm256_mul_ps(value, _mm256_loadu_ps(scales + c));
   }
-  static float scalar(const WeightMatrix& w, const std::byte* row, int64_t r, int64_t c) {
-    return fp8_e4m3_to_f32(static_cast<uint8_t>(row[c])) * fp8_scale(w, r, c);
+  static float scalar(const float* scales, const std::byte* row, int64_t c) {
+    return fp8_e4m3_to_f32(static_cast<uint8_t>(row[c])) * scales[c];
   }
   static constexpr size_t kBytes = 1;
 };
 
 template <typename Format, int kTokens>
-void row_block(const WeightMatrix& w, int64_t r, const std::byte* row, const float* x,
-               int64_t x_stride, float* y, int64_t y_stride) {
+void row_block(const WeightMatrix& w, int64_t r, const std::byte* row, const float* scales,
+               const float* x, int64_t x_stride, float* y, int64_t y_stride) {
   __m256 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
   const int64_t vector_cols = w.cols - w.cols % kLanes;
   for (int64_t c = 0; c < vector_cols; c += kLanes) {
-    const __m256 weights = Format::load(w, row, r, c);
+    const __m256 weights = Format::load(scales, row, c);
     for (int t = 0; t < kTokens; ++t) {
       acc[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x + t * x_stride + c), acc[t]);
     }
   }
   float tail[kTokens] = {};
   for (int64_t c = vector_cols; c < w.cols; ++c) {
-    const float weight = Format::scalar(w, row, r, c);
+    const float weight = Format::scalar(scales, row, c);
     for (int t = 0; t < kTokens; ++t) tail[t] += weight * x[t * x_stride + c];
   }
   for (int t = 0; t < kTokens; ++t) y[t * y_stride + r] = reduce(acc[t]) + tail[t];
@@ -113,22 +101,40 @@ void row_block(const WeightMatrix& w, int64_t r, const std::byte* row, const flo
 
 template <typename Format>
 void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
-          int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* /*scratch*/) {
-  using Block = void (*)(const WeightMatrix&, int64_t, const std::byte*, const float*, int64_t,
-                         float*, int64_t);
-  static constexpr Block kBlocks[kTokenBlock + 1] = {
-      nullptr,
-      &row_block<Format, 1>, &row_block<Format, 2>, &row_block<Format, 3>, &row_block<Format, 4>,
-      &row_block<Format, 5>, &row_block<Format, 6>, &row_block<Format, 7>, &row_block<Format, 8>};
+          int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
+  using Block = void (*)(const WeightMatrix&, int64_t, const std::byte*, const float*, const float*,
+                         int64_t, float*, int64_t);
+  static constexpr Block kBlocks[kTokenBlock + 1] = {nullptr,
+                                                     &row_block<Format, 1>,
+                                                     &row_block<Format, 2>,
+                                                     &row_block<Format, 3>,
+                                                     &row_block<Format, 4>,
+                                                     &row_block<Format, 5>,
+                                                     &row_block<Format, 6>,
+                                                     &row_block<Format, 7>,
+                                                     &row_block<Format, 8>};
+  // FP8: the scales of the current scale row, one per column, refilled when it changes (no
+  // division per weight group).
+  constexpr bool kScaled = std::is_same_v<Format, Fp8>;
+  int64_t scale_row = -1;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * Format::kBytes;
+    if constexpr (kScaled) {
+      const int64_t key = (w.first_row + r) / w.scale_block_rows;
+      if (key != scale_row) {
+        scale_row = key;
+        const float* grid = w.scales + key * w.scale_grid_cols;
+        for (int64_t c = 0, b = 0; c < w.cols; c += w.scale_block_cols, ++b) {
+          std::fill(scratch + c, scratch + std::min(w.cols, c + w.scale_block_cols), grid[b]);
+        }
+      }
+    }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
       const int64_t n = std::min<int64_t>(kTokenBlock, tokens - t);
-      kBlocks[n](w, r, row, x + t * x_stride, x_stride, y + t * y_stride, y_stride);
+      kBlocks[n](w, r, row, scratch, x + t * x_stride, x_stride, y + t * y_stride, y_stride);
     }
   }
 }
-
 
 // Twelve independent FMA chains in registers (more than latency × throughput on current
 // cores): KernelTable::fma_chains.
@@ -136,17 +142,30 @@ double fma_chains() {
   constexpr int64_t kIterations = 20'000'000;
   const __m256 a = _mm256_set1_ps(1e-7f);
   const __m256 b = _mm256_set1_ps(0.999999f);
-  __m256 c0 = _mm256_set1_ps(0.f), c1 = _mm256_set1_ps(1.f), c2 = _mm256_set1_ps(2.f), c3 = _mm256_set1_ps(3.f), c4 = _mm256_set1_ps(4.f), c5 = _mm256_set1_ps(5.f);
-  __m256 c6 = _mm256_set1_ps(6.f), c7 = _mm256_set1_ps(7.f), c8 = _mm256_set1_ps(8.f), c9 = _mm256_set1_ps(9.f), c10 = _mm256_set1_ps(10.f), c11 = _mm256_set1_ps(11.f);
+  __m256 c0 = _mm256_set1_ps(0.f), c1 = _mm256_set1_ps(1.f), c2 = _mm256_set1_ps(2.f),
+         c3 = _mm256_set1_ps(3.f), c4 = _mm256_set1_ps(4.f), c5 = _mm256_set1_ps(5.f);
+  __m256 c6 = _mm256_set1_ps(6.f), c7 = _mm256_set1_ps(7.f), c8 = _mm256_set1_ps(8.f),
+         c9 = _mm256_set1_ps(9.f), c10 = _mm256_set1_ps(10.f), c11 = _mm256_set1_ps(11.f);
   for (int64_t i = 0; i < kIterations; ++i) {
-    c0 = _mm256_fmadd_ps(c0, b, a); c1 = _mm256_fmadd_ps(c1, b, a); c2 = _mm256_fmadd_ps(c2, b, a); c3 = _mm256_fmadd_ps(c3, b, a);
-    c4 = _mm256_fmadd_ps(c4, b, a); c5 = _mm256_fmadd_ps(c5, b, a); c6 = _mm256_fmadd_ps(c6, b, a); c7 = _mm256_fmadd_ps(c7, b, a);
-    c8 = _mm256_fmadd_ps(c8, b, a); c9 = _mm256_fmadd_ps(c9, b, a); c10 = _mm256_fmadd_ps(c10, b, a); c11 = _mm256_fmadd_ps(c11, b, a);
+    c0 = _mm256_fmadd_ps(c0, b, a);
+    c1 = _mm256_fmadd_ps(c1, b, a);
+    c2 = _mm256_fmadd_ps(c2, b, a);
+    c3 = _mm256_fmadd_ps(c3, b, a);
+    c4 = _mm256_fmadd_ps(c4, b, a);
+    c5 = _mm256_fmadd_ps(c5, b, a);
+    c6 = _mm256_fmadd_ps(c6, b, a);
+    c7 = _mm256_fmadd_ps(c7, b, a);
+    c8 = _mm256_fmadd_ps(c8, b, a);
+    c9 = _mm256_fmadd_ps(c9, b, a);
+    c10 = _mm256_fmadd_ps(c10, b, a);
+    c11 = _mm256_fmadd_ps(c11, b, a);
     // Keeps the chains in registers and the loop from being folded away.
-    __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
-                     "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+    __asm__ volatile(""
+                     : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
+                       "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
   }
-  return static_cast<double>(kIterations) * 12.0 * static_cast<double>(sizeof(__m256) / sizeof(float));
+  return static_cast<double>(kIterations) * 12.0 *
+         static_cast<double>(sizeof(__m256) / sizeof(float));
 }
 
 }  // namespace
