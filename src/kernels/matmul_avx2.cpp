@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/fma_chains.h"
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
 
@@ -136,36 +137,10 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   }
 }
 
-// Twelve independent FMA chains in registers (more than latency × throughput on current
-// cores): KernelTable::fma_chains.
+// KernelTable::fma_chains in this table's vectors.
 double fma_chains() {
-  constexpr int64_t kIterations = 20'000'000;
-  const __m256 a = _mm256_set1_ps(1e-7f);
-  const __m256 b = _mm256_set1_ps(0.999999f);
-  __m256 c0 = _mm256_set1_ps(0.f), c1 = _mm256_set1_ps(1.f), c2 = _mm256_set1_ps(2.f),
-         c3 = _mm256_set1_ps(3.f), c4 = _mm256_set1_ps(4.f), c5 = _mm256_set1_ps(5.f);
-  __m256 c6 = _mm256_set1_ps(6.f), c7 = _mm256_set1_ps(7.f), c8 = _mm256_set1_ps(8.f),
-         c9 = _mm256_set1_ps(9.f), c10 = _mm256_set1_ps(10.f), c11 = _mm256_set1_ps(11.f);
-  for (int64_t i = 0; i < kIterations; ++i) {
-    c0 = _mm256_fmadd_ps(c0, b, a);
-    c1 = _mm256_fmadd_ps(c1, b, a);
-    c2 = _mm256_fmadd_ps(c2, b, a);
-    c3 = _mm256_fmadd_ps(c3, b, a);
-    c4 = _mm256_fmadd_ps(c4, b, a);
-    c5 = _mm256_fmadd_ps(c5, b, a);
-    c6 = _mm256_fmadd_ps(c6, b, a);
-    c7 = _mm256_fmadd_ps(c7, b, a);
-    c8 = _mm256_fmadd_ps(c8, b, a);
-    c9 = _mm256_fmadd_ps(c9, b, a);
-    c10 = _mm256_fmadd_ps(c10, b, a);
-    c11 = _mm256_fmadd_ps(c11, b, a);
-    // Keeps the chains in registers and the loop from being folded away.
-    __asm__ volatile(""
-                     : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
-                       "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
-  }
-  return static_cast<double>(kIterations) * 12.0 *
-         static_cast<double>(sizeof(__m256) / sizeof(float));
+  return run_fma_chains<__m256>([](float v) { return _mm256_set1_ps(v); },
+                                [](auto x, auto y, auto z) { return _mm256_fmadd_ps(x, y, z); });
 }
 
 }  // namespace

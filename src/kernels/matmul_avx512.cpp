@@ -24,6 +24,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/fma_chains.h"
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
 
@@ -342,21 +343,33 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   }
 }
 
-// Activations for FP8 weights: per 64 columns, in fp8_column order, zero-padded.
-void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float* out) {
+// Copies activations into the order a kernel reads its weights in: position p of each step
+// of kStepCols columns takes column kColumnOf(p) of that step, times `scale`; columns past the
+// last are zero.
+template <int64_t kStepCols, int64_t (*kColumnOf)(int64_t)>
+void prepare_reordered(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float scale,
+                       float* out) {
   const int64_t stride = padded(cols);
   for (int64_t t = 0; t < tokens; ++t) {
     const float* in = x + t * x_stride;
     float* row = out + t * stride;
-    for (int64_t step = 0; step < stride; step += kFp8Step) {
-      for (int v = 0; v < 4; ++v) {
-        for (int m = 0; m < 16; ++m) {
-          const int64_t c = step + fp8_column(v, m);
-          row[step + 16 * v + m] = c < cols ? in[c] * kFp8ActivationScale : 0.0f;
-        }
+    for (int64_t step = 0; step < stride; step += kStepCols) {
+      for (int64_t p = 0; p < kStepCols; ++p) {
+        const int64_t c = step + kColumnOf(p);
+        row[step + p] = c < cols ? in[c] * scale : 0.0f;
       }
     }
   }
+}
+
+constexpr int64_t fp8_position_column(int64_t p) {
+  return fp8_column(static_cast<int>(p / 16), static_cast<int>(p % 16));
+}
+
+// Activations for FP8 weights: per 64 columns, in fp8_column order, × 2^64.
+void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float* out) {
+  prepare_reordered<kFp8Step, &fp8_position_column>(x, x_stride, tokens, cols, kFp8ActivationScale,
+                                                    out);
 }
 
 // Row combinations (KernelTable::combine): 64 columns at a time in four accumulators, each
@@ -414,18 +427,12 @@ void combine_fp8(const WeightMatrix& w, int64_t first_row, int64_t count, const 
 }
 
 // Activations for BF16 weights: per 32 columns, the 16 even columns then the 16 odd ones.
+constexpr int64_t pair_position_column(int64_t p) {
+  return p < kStep / 2 ? 2 * p : 2 * (p - kStep / 2) + 1;
+}
+
 void prepare_pairs(const float* x, int64_t x_stride, int64_t tokens, int64_t cols, float* out) {
-  const int64_t stride = padded(cols);
-  for (int64_t t = 0; t < tokens; ++t) {
-    const float* in = x + t * x_stride;
-    float* row = out + t * stride;
-    for (int64_t c = 0; c < stride; c += kStep) {
-      for (int64_t i = 0; i < kStep / 2; ++i) {
-        row[c + i] = c + 2 * i < cols ? in[c + 2 * i] : 0.0f;
-        row[c + kStep / 2 + i] = c + 2 * i + 1 < cols ? in[c + 2 * i + 1] : 0.0f;
-      }
-    }
-  }
+  prepare_reordered<kStep, &pair_position_column>(x, x_stride, tokens, cols, 1.0f, out);
 }
 
 // Activations for the other dtypes: as given, zero-padded to whole steps.
@@ -437,36 +444,10 @@ void prepare_padded(const float* x, int64_t x_stride, int64_t tokens, int64_t co
   }
 }
 
-// Twelve independent FMA chains in registers (more than latency × throughput on current
-// cores): KernelTable::fma_chains.
+// KernelTable::fma_chains in this table's vectors.
 double fma_chains() {
-  constexpr int64_t kIterations = 20'000'000;
-  const __m512 a = _mm512_set1_ps(1e-7f);
-  const __m512 b = _mm512_set1_ps(0.999999f);
-  __m512 c0 = _mm512_set1_ps(0.f), c1 = _mm512_set1_ps(1.f), c2 = _mm512_set1_ps(2.f),
-         c3 = _mm512_set1_ps(3.f), c4 = _mm512_set1_ps(4.f), c5 = _mm512_set1_ps(5.f);
-  __m512 c6 = _mm512_set1_ps(6.f), c7 = _mm512_set1_ps(7.f), c8 = _mm512_set1_ps(8.f),
-         c9 = _mm512_set1_ps(9.f), c10 = _mm512_set1_ps(10.f), c11 = _mm512_set1_ps(11.f);
-  for (int64_t i = 0; i < kIterations; ++i) {
-    c0 = _mm512_fmadd_ps(c0, b, a);
-    c1 = _mm512_fmadd_ps(c1, b, a);
-    c2 = _mm512_fmadd_ps(c2, b, a);
-    c3 = _mm512_fmadd_ps(c3, b, a);
-    c4 = _mm512_fmadd_ps(c4, b, a);
-    c5 = _mm512_fmadd_ps(c5, b, a);
-    c6 = _mm512_fmadd_ps(c6, b, a);
-    c7 = _mm512_fmadd_ps(c7, b, a);
-    c8 = _mm512_fmadd_ps(c8, b, a);
-    c9 = _mm512_fmadd_ps(c9, b, a);
-    c10 = _mm512_fmadd_ps(c10, b, a);
-    c11 = _mm512_fmadd_ps(c11, b, a);
-    // Keeps the chains in registers and the loop from being folded away.
-    __asm__ volatile(""
-                     : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
-                       "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
-  }
-  return static_cast<double>(kIterations) * 12.0 *
-         static_cast<double>(sizeof(__m512) / sizeof(float));
+  return run_fma_chains<__m512>([](float v) { return _mm512_set1_ps(v); },
+                                [](auto x, auto y, auto z) { return _mm512_fmadd_ps(x, y, z); });
 }
 
 }  // namespace
