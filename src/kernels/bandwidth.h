@@ -1,5 +1,5 @@
-// The machine's memory read bandwidth and multiply-add peak, measured (DESIGN principle 7: speed is reported against
-// the speed of light of this machine, not against a datasheet).
+// The machine's memory read bandwidth and multiply-add peak, measured (DESIGN principle 7: speed is
+// reported against the speed of light of this machine, not against a datasheet).
 #pragma once
 
 #include <cstddef>

@@ -44,7 +44,7 @@ void decode_f16(const std::byte* row, int64_t cols, float* out) {
 // One scale per block of scale_block_cols columns along the row.
 void decode_fp8(const WeightMatrix& w, int64_t r, const std::byte* row, float* out) {
   const std::array<float, 256>& table = fp8_table();
-  const float* scales = w.scales + ((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols;
+  const float* scales = w.scales + w.scale_row_of(r) * w.scale_grid_cols;
   for (int64_t block = 0; block * w.scale_block_cols < w.cols; ++block) {
     const float scale = scales[block];
     const int64_t begin = block * w.scale_block_cols;
@@ -95,11 +95,7 @@ Input prepared_input(const KernelTable& table, const WeightMatrix& w, const floa
   if (prepare == nullptr) return {x, x_stride};
   thread_local std::vector<float> prepared;
   const int64_t stride = table.prepared_stride(w.cols);
-  if (prepared.size() < static_cast<size_t>(tokens * stride + 16)) {
-    prepared.resize(static_cast<size_t>(tokens * stride + 16));
-  }
-  const auto address = reinterpret_cast<uintptr_t>(prepared.data());
-  float* aligned = prepared.data() + ((64 - address % 64) % 64) / sizeof(float);
+  float* aligned = aligned_floats(prepared, static_cast<size_t>(tokens * stride));
   prepare(x, x_stride, tokens, w.cols, aligned);
   return {aligned, stride};
 }

@@ -121,13 +121,9 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   for (int64_t r = row_begin; r < row_end; ++r) {
     const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * Format::kBytes;
     if constexpr (kScaled) {
-      const int64_t key = (w.first_row + r) / w.scale_block_rows;
-      if (key != scale_row) {
-        scale_row = key;
-        const float* grid = w.scales + key * w.scale_grid_cols;
-        for (int64_t c = 0, b = 0; c < w.cols; c += w.scale_block_cols, ++b) {
-          std::fill(scratch + c, scratch + std::min(w.cols, c + w.scale_block_cols), grid[b]);
-        }
+      if (w.scale_row_of(r) != scale_row) {
+        scale_row = w.scale_row_of(r);
+        w.expand_scale_row(scale_row, 1.0f, scratch);
       }
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {

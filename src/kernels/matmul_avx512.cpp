@@ -55,21 +55,16 @@ inline __mmask16 lane_mask(int64_t remaining) {
   return remaining <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << remaining) - 1);
 }
 
-// One weight row of a block.
-struct RowRef {
-  const std::byte* data;
-};
-
 struct Bf16 {
   static constexpr size_t kBytes = 2;
   template <bool kTail>
-  static void load(const RowRef& row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
+  static void load(const std::byte* row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
     __m512i raw;
     if constexpr (kTail) {
       const auto mask = static_cast<__mmask32>(remaining >= 32 ? ~0u : (1u << remaining) - 1);
-      raw = _mm512_maskz_loadu_epi16(mask, row.data + 2 * c);
+      raw = _mm512_maskz_loadu_epi16(mask, row + 2 * c);
     } else {
-      raw = _mm512_loadu_si512(row.data + 2 * c);
+      raw = _mm512_loadu_si512(row + 2 * c);
     }
     a = _mm512_castsi512_ps(_mm512_slli_epi32(raw, 16));
     b = _mm512_castsi512_ps(
@@ -80,15 +75,13 @@ struct Bf16 {
 struct F16 {
   static constexpr size_t kBytes = 2;
   template <bool kTail>
-  static void load(const RowRef& row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
+  static void load(const std::byte* row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
     if constexpr (kTail) {
-      a = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lane_mask(remaining), row.data + 2 * c));
-      b = _mm512_cvtph_ps(
-          _mm256_maskz_loadu_epi16(lane_mask(remaining - 16), row.data + 2 * c + 32));
+      a = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lane_mask(remaining), row + 2 * c));
+      b = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lane_mask(remaining - 16), row + 2 * c + 32));
     } else {
-      a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data + 2 * c)));
-      b = _mm512_cvtph_ps(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row.data + 2 * c + 32)));
+      a = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c)));
+      b = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c + 32)));
     }
   }
 };
@@ -96,8 +89,8 @@ struct F16 {
 struct F32 {
   static constexpr size_t kBytes = 4;
   template <bool kTail>
-  static void load(const RowRef& row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
-    const auto* values = reinterpret_cast<const float*>(row.data) + c;
+  static void load(const std::byte* row, int64_t c, int64_t remaining, __m512& a, __m512& b) {
+    const auto* values = reinterpret_cast<const float*>(row) + c;
     if constexpr (kTail) {
       a = _mm512_maskz_loadu_ps(lane_mask(remaining), values);
       b = _mm512_maskz_loadu_ps(lane_mask(remaining - 16), values + 16);
@@ -109,7 +102,7 @@ struct F32 {
 };
 
 template <typename Format, int kRows, int kTokens>
-void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, float* y,
+void block(const std::byte* const* rows, int64_t cols, const float* x, int64_t x_stride, float* y,
            int64_t y_stride) {
   // One accumulator per output, taking the first 16 columns of each step, then the other 16.
   __m512 acc[kRows][kTokens];
@@ -128,7 +121,7 @@ void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, f
         // stops: fetch the same columns of the next block's rows into L2 one block ahead
         // (measured 11.5 → 14.4 GB/s for 2 tokens from DRAM). Prefetches never fault.
         const std::byte* ahead =
-            rows[i].data + (c + kRows * cols) * static_cast<int64_t>(Format::kBytes);
+            rows[i] + (c + kRows * cols) * static_cast<int64_t>(Format::kBytes);
         for (size_t line = 0; line < kStep * Format::kBytes; line += 64) {
           _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
         }
@@ -150,7 +143,7 @@ void block(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride, f
 }
 
 template <typename Format>
-using Block = void (*)(const RowRef*, int64_t, const float*, int64_t, float*, int64_t);
+using Block = void (*)(const std::byte* const*, int64_t, const float*, int64_t, float*, int64_t);
 
 template <typename Format, int kRows>
 constexpr std::array<Block<Format>, kTokenBlock + 1> token_blocks() {
@@ -166,14 +159,13 @@ constexpr std::array<std::array<Block<Format>, kTokenBlock + 1>, kRowBlock + 1> 
 template <typename Format>
 void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
           int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* /*scratch*/) {
-  RowRef refs[kRowBlock];
+  const std::byte* refs[kRowBlock];
   // Four rows at once even for one token: with the next block prefetched into L2 (block())
   // this streams from DRAM faster than one row at a time (26 against 22.6 GB/s measured).
-  const int64_t row_block = kRowBlock;
-  for (int64_t r = row_begin; r < row_end; r += row_block) {
-    const int64_t n_rows = std::min<int64_t>(row_block, row_end - r);
+  for (int64_t r = row_begin; r < row_end; r += kRowBlock) {
+    const int64_t n_rows = std::min<int64_t>(kRowBlock, row_end - r);
     for (int64_t i = 0; i < n_rows; ++i) {
-      refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols) * Format::kBytes};
+      refs[i] = w.data + static_cast<size_t>((r + i) * w.cols) * Format::kBytes;
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
       const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
@@ -183,8 +175,8 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   }
 }
 
-// FP8 (e4m3) weights, 64 columns a step, decoded with shifts only: a 64-byte load holds 16
-// dwords of 4 codes; for code k of a dword, shifting it to the top byte (<< 8·(3 − k)), then
+// FP8 (e4m3) weights, 64 columns a step: a 64-byte load holds 16 dwords of 4 codes; moving
+// code k of a dword to its top byte (a byte shuffle; code 3 is there already), then
 // arithmetic >> 4 and keeping the sign and bits 26..20 puts S at bit 31 and EEEEMMM where an
 // fp32's exponent and mantissa start, which is the value × 2^-120, exactly, for normal and
 // subnormal codes alike (the latter become fp32 subnormals; 0x7f, a NaN code quantizers never
@@ -226,11 +218,10 @@ inline void decode_fp8(const std::byte* data, int64_t remaining, __m512 (&out)[4
 }
 
 // A block of rows × tokens over FP8 weights, in 64-column steps; one accumulator per output,
-// multiplied by `out_scale` at the end. The block scales
-// are folded into the activations instead (rows_fp8), so the inner loop multiplies nothing
-// but weights by activations.
+// multiplied by `out_scale` at the end. The block scales are folded into the activations
+// instead (rows_fp8), so the inner loop multiplies nothing but weights by activations.
 template <int kRows, int kTokens>
-void block_fp8(const RowRef* rows, int64_t cols, const float* x, int64_t x_stride,
+void block_fp8(const std::byte* const* rows, int64_t cols, const float* x, int64_t x_stride,
                const float* out_scale, float* y, int64_t y_stride) {
   __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
@@ -243,10 +234,10 @@ void block_fp8(const RowRef* rows, int64_t cols, const float* x, int64_t x_strid
     }
     for (int i = 0; i < kRows; ++i) {
       if constexpr (kRows > 1) {  // as in block()
-        _mm_prefetch(reinterpret_cast<const char*>(rows[i].data + c + kRows * cols), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + kRows * cols), _MM_HINT_T1);
       }
       __m512 w[4];
-      decode_fp8<kTail>(rows[i].data + c, cols - c, w);
+      decode_fp8<kTail>(rows[i] + c, cols - c, w);
       for (int t = 0; t < kTokens; ++t) {
         for (int v = 0; v < 4; ++v) acc[i][t] = _mm512_fmadd_ps(w[v], xs[t][v], acc[i][t]);
       }
@@ -264,8 +255,8 @@ void block_fp8(const RowRef* rows, int64_t cols, const float* x, int64_t x_strid
 
 constexpr int kFp8RowBlock = 4;
 
-using Fp8Block = void (*)(const RowRef*, int64_t, const float*, int64_t, const float*, float*,
-                          int64_t);
+using Fp8Block = void (*)(const std::byte* const*, int64_t, const float*, int64_t, const float*,
+                          float*, int64_t);
 constexpr std::array<std::array<Fp8Block, kTokenBlock + 1>, kFp8RowBlock + 1> kFp8Blocks = {
     std::array<Fp8Block, kTokenBlock + 1>{},
     std::array<Fp8Block, kTokenBlock + 1>{nullptr, &block_fp8<1, 1>, &block_fp8<1, 2>,
@@ -285,19 +276,14 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
               int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
   const bool one_per_row = w.scale_block_cols >= w.cols;
   thread_local std::vector<float> scaled_storage;
-  float* scaled = nullptr;
-  float* column_scales = scratch;  // natural order, one per column
-  if (!one_per_row) {
-    const size_t floats = static_cast<size_t>(tokens * x_stride + 16);
-    if (scaled_storage.size() < floats) scaled_storage.resize(floats);
-    const auto address = reinterpret_cast<uintptr_t>(scaled_storage.data());
-    scaled = scaled_storage.data() + ((64 - address % 64) % 64) / sizeof(float);
-  }
+  float* scaled = one_per_row
+                      ? nullptr
+                      : aligned_floats(scaled_storage, static_cast<size_t>(tokens * x_stride));
   int64_t scaled_key = -1;
-  RowRef refs[kFp8RowBlock];
+  const std::byte* refs[kFp8RowBlock];
   float out_scale[kFp8RowBlock];
   for (int64_t r = row_begin; r < row_end;) {
-    const int64_t key = (w.first_row + r) / w.scale_block_rows;
+    const int64_t key = w.scale_row_of(r);
     const int64_t key_end = (key + 1) * w.scale_block_rows - w.first_row;  // first row of the next
     const int64_t n_rows = std::min({int64_t{kFp8RowBlock}, row_end - r, key_end - r});
     const float* grid = w.scales + key * w.scale_grid_cols;
@@ -306,12 +292,9 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
       if (key != scaled_key) {
         scaled_key = key;
         // The scales in the activations' prepared order, then one multiply per activation.
-        float* natural = column_scales;
-        float* permuted = column_scales + padded(w.cols);
-        for (int64_t c = 0, b = 0; c < w.cols; c += w.scale_block_cols, ++b) {
-          std::fill(natural + c, natural + std::min(w.cols, c + w.scale_block_cols),
-                    grid[b] * kFp8ScaleScale);
-        }
+        float* natural = scratch;
+        float* permuted = scratch + padded(w.cols);
+        w.expand_scale_row(key, kFp8ScaleScale, natural);
         std::fill(natural + w.cols, natural + padded(w.cols), 0.0f);
         for (int64_t step = 0; step < padded(w.cols); step += kFp8Step) {
           for (int v = 0; v < 4; ++v) {
@@ -331,7 +314,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
       input = scaled;
     }
     for (int64_t i = 0; i < n_rows; ++i) {
-      refs[i] = {.data = w.data + static_cast<size_t>((r + i) * w.cols)};
+      refs[i] = w.data + static_cast<size_t>((r + i) * w.cols);
       out_scale[i] = one_per_row ? grid[0] * kFp8ScaleScale : 1.0f;
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
@@ -409,7 +392,7 @@ void combine_fp8(const WeightMatrix& w, int64_t first_row, int64_t count, const 
     }
     for (int64_t i = 0; i < count; ++i) {
       const int64_t r = first_row + i;
-      const float* grid = w.scales + ((w.first_row + r) / w.scale_block_rows) * w.scale_grid_cols;
+      const float* grid = w.scales + w.scale_row_of(r) * w.scale_grid_cols;
       const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
       const std::byte* row = w.data + static_cast<size_t>(r * w.cols + c0);
       for (int v = 0; v < 4; ++v) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "core/thread_pool.h"
 #include "kernels/weight_matrix.h"
@@ -33,10 +34,10 @@ using RowCombiner = void (*)(const WeightMatrix& w, int64_t first_row, int64_t c
                              const float* coefficients, float* y);
 
 struct KernelTable {
-  std::string_view name;  // "portable", "avx2", "avx512"
-  std::array<RowKernel, 4> rows{};      // indexed by DType
-  std::array<InputPrep, 4> prepare{};   // nullptr: the kernels read x as given
-  int64_t column_padding = 1;           // prepared rows hold a multiple of this many floats
+  std::string_view name;               // "portable", "avx2", "avx512"
+  std::array<RowKernel, 4> rows{};     // indexed by DType
+  std::array<InputPrep, 4> prepare{};  // nullptr: the kernels read x as given
+  int64_t column_padding = 1;          // prepared rows hold a multiple of this many floats
   // Runs independent FMA chains in registers, in this table's vectors, and returns the
   // multiply-adds done: the compute ceiling `nextn bench` reports against.
   double (*fma_chains)() = nullptr;
@@ -51,14 +52,23 @@ struct KernelTable {
   }
 };
 
+// `floats` floats of `storage` starting at a 64-byte boundary (so no vector load of them splits
+// a cache line), growing it if needed: for the kernels' thread_local buffers, which after the
+// first pass of a size never allocate.
+inline float* aligned_floats(std::vector<float>& storage, size_t floats) {
+  if (storage.size() < floats + 16) storage.resize(floats + 16);
+  const auto address = reinterpret_cast<uintptr_t>(storage.data());
+  return storage.data() + ((64 - address % 64) % 64) / sizeof(float);
+}
+
 // The best table this CPU runs, chosen on first use.
 const KernelTable& active_kernels();
 // Every table this CPU can run (portable first), for the tests that compare them.
 std::array<const KernelTable*, 3> available_kernels();
 
 // matmul (kernels/kernels.h) with a given table: what matmul does with active_kernels().
-void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x,
-                 int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool);
+void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t x_stride,
+                 int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool);
 
 // The tables, defined in their own translation units (compiled for their instruction sets).
 const KernelTable& portable_kernel_table();

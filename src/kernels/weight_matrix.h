@@ -6,6 +6,7 @@
 // 1 × cols block, "tensor" one block over everything.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -25,6 +26,17 @@ struct WeightMatrix {
   int64_t scale_block_rows = 1;
   int64_t scale_block_cols = 1;
   int64_t scale_grid_cols = 1;
+
+  // FP8: the scale row (row of the scale grid) that row r of this view uses.
+  int64_t scale_row_of(int64_t r) const { return (first_row + r) / scale_block_rows; }
+  // FP8: scale row `scale_row` expanded to one scale per column, times `factor`, into
+  // out[0, cols).
+  void expand_scale_row(int64_t scale_row, float factor, float* out) const {
+    const float* grid = scales + scale_row * scale_grid_cols;
+    for (int64_t c = 0, b = 0; c < cols; c += scale_block_cols, ++b) {
+      std::fill(out + c, out + std::min(cols, c + scale_block_cols), grid[b] * factor);
+    }
+  }
 
   // Rows [begin, begin + count) of this matrix, sharing its scales.
   WeightMatrix row_slice(int64_t begin, int64_t count) const {

@@ -16,10 +16,13 @@ uint64_t weight_bytes(const WeightMatrix& w) {
 void project(const ForwardContext& ctx, const WeightMatrix& w, const float* x, int64_t x_stride,
              int64_t tokens, float* y, int64_t y_stride) {
   matmul(w, x, x_stride, tokens, y, y_stride, ctx.pool);
-  if (ctx.traffic != nullptr) {
-    ctx.traffic->bytes += weight_bytes(w);
-    ctx.traffic->multiply_adds += static_cast<uint64_t>(w.rows * w.cols * tokens);
-  }
+  count_traffic(ctx, w, tokens);
+}
+
+void count_traffic(const ForwardContext& ctx, const WeightMatrix& w, int64_t tokens) {
+  if (ctx.traffic == nullptr) return;
+  ctx.traffic->bytes += weight_bytes(w);
+  ctx.traffic->multiply_adds += static_cast<uint64_t>(w.rows * w.cols * tokens);
 }
 
 void project_rows(const ForwardContext& ctx, const WeightMatrix& w, const float* x,

@@ -22,10 +22,10 @@ struct ForwardOptions {
 // What a pass read from the weights: the figure decoding speed is bounded by (DESIGN
 // principle 7). Counted as the kernels are called, so it reflects the experts really chosen.
 struct WeightTraffic {
-  uint64_t bytes = 0;       // weight bytes read (FP8 scales included)
-  uint64_t kv_bytes = 0;    // KV-cache bytes attended over
+  uint64_t bytes = 0;          // weight bytes read (FP8 scales included)
+  uint64_t kv_bytes = 0;       // KV-cache bytes attended over
   uint64_t multiply_adds = 0;  // of the matmuls (rows × cols × tokens)
-  int64_t experts_run = 0;  // routed experts run, summed over MoE layers (each once)
+  int64_t experts_run = 0;     // routed experts run, summed over MoE layers (each once)
   int64_t moe_layers = 0;
 };
 
@@ -46,6 +46,10 @@ uint64_t weight_bytes(const WeightMatrix& w);
 // consecutively into y. A contiguous run is read in place; other lists are gathered first.
 void project_rows(const ForwardContext& ctx, const WeightMatrix& w, const float* x,
                   int64_t x_stride, std::span<const int64_t> rows, float* y, int64_t y_stride);
+
+// Adds a matmul of w over `tokens` rows to ctx.traffic (when counting): its weight bytes and
+// multiply-adds.
+void count_traffic(const ForwardContext& ctx, const WeightMatrix& w, int64_t tokens);
 
 // y = x · wᵀ for `tokens` rows (kernels/kernels.h matmul), counting the weight bytes read.
 void project(const ForwardContext& ctx, const WeightMatrix& w, const float* x, int64_t x_stride,

@@ -7,16 +7,30 @@
 
 namespace nextn {
 
+namespace {
+
+// down(silu(gate(x)) ⊙ up(x)) for `tokens` rows of x [T, H] into y [T, H], with gate and up
+// [T, width] as scratch; `project(w, x, x_stride, tokens, y, y_stride)` runs each matmul.
+template <typename Project>
+void swiglu(const MlpWeights& w, int64_t H, const float* x, int64_t tokens, float* gate, float* up,
+            float* y, Project&& project) {
+  const int64_t width = w.gate_proj.rows;
+  project(w.gate_proj, x, H, tokens, gate, width);
+  project(w.up_proj, x, H, tokens, up, width);
+  for (int64_t i = 0; i < tokens * width; ++i) gate[i] = silu(gate[i]) * up[i];
+  project(w.down_proj, gate, width, tokens, y, H);
+}
+
+}  // namespace
+
 void swiglu_mlp(const MlpWeights& w, const ForwardContext& ctx, const float* x, int64_t tokens,
                 float* y) {
-  const int64_t H = ctx.config.hidden_size;
   const int64_t width = w.gate_proj.rows;
   float* gate = ctx.arena.take(tokens * width);
   float* up = ctx.arena.take(tokens * width);
-  project(ctx, w.gate_proj, x, H, tokens, gate, width);
-  project(ctx, w.up_proj, x, H, tokens, up, width);
-  for (int64_t i = 0; i < tokens * width; ++i) gate[i] = silu(gate[i]) * up[i];
-  project(ctx, w.down_proj, gate, width, tokens, y, H);
+  swiglu(w, ctx.config.hidden_size, x, tokens, gate, up, y,
+         [&](const WeightMatrix& m, const float* in, int64_t in_stride, int64_t n, float* out,
+             int64_t out_stride) { project(ctx, m, in, in_stride, n, out, out_stride); });
 }
 
 void moe_mlp(const MoeWeights& w, const ForwardContext& ctx, const float* x, int64_t tokens,
@@ -87,23 +101,18 @@ void moe_mlp(const MoeWeights& w, const ForwardContext& ctx, const float* x, int
         const int32_t e = experts[a];
         const int64_t first = starts[e];
         const int64_t n = starts[e + 1] - first;
-        const MlpWeights& expert = w.experts[e];
-        float* g = gate + first * width;
-        float* u = up + first * width;
-        matmul_serial(expert.gate_proj, gathered + first * H, H, n, g, width, scratch);
-        matmul_serial(expert.up_proj, gathered + first * H, H, n, u, width, scratch);
-        for (int64_t i = 0; i < n * width; ++i) g[i] = silu(g[i]) * u[i];
-        matmul_serial(expert.down_proj, g, width, n, expert_out + first * H, H, scratch);
+        swiglu(w.experts[e], H, gathered + first * H, n, gate + first * width, up + first * width,
+               expert_out + first * H,
+               [&](const WeightMatrix& m, const float* in, int64_t in_stride, int64_t rows,
+                   float* out, int64_t out_stride) {
+                 matmul_serial(m, in, in_stride, rows, out, out_stride, scratch);
+               });
       }
     });
-    if (ctx.traffic != nullptr) {  // counted here: the bodies run on several threads
-      for (const int32_t e : active) {
-        const MlpWeights& expert = w.experts[e];
-        const auto n = static_cast<uint64_t>(offsets[e + 1] - offsets[e]);
-        for (const WeightMatrix* m : {&expert.gate_proj, &expert.up_proj, &expert.down_proj}) {
-          ctx.traffic->bytes += weight_bytes(*m);
-          ctx.traffic->multiply_adds += static_cast<uint64_t>(m->rows * m->cols) * n;
-        }
+    for (const int32_t e : active) {  // counted here: the bodies run on several threads
+      const MlpWeights& expert = w.experts[e];
+      for (const WeightMatrix* m : {&expert.gate_proj, &expert.up_proj, &expert.down_proj}) {
+        count_traffic(ctx, *m, offsets[e + 1] - offsets[e]);
       }
     }
   } else {
