@@ -146,8 +146,8 @@ INSTANTIATE_TEST_SUITE_P(
                       // FP8 block with partial edge blocks, channel (1 × cols), tensor.
                       MatmulCase{DType::kF8E4M3, 48, 72, 4, 32, 32},
                       MatmulCase{DType::kF8E4M3, 130, 260, 2, 128, 128},
-                      // Scale blocks of whole 64-column steps (scaled once per block), with
-                      // a partial last block, and one scale per row.
+                      // 128 × 128 scale blocks (folded into the activations once per scale
+                      // row) with a partial last block, and one scale per row (on the outputs).
                       MatmulCase{DType::kF8E4M3, 257, 384 + 40, 5, 128, 128},
                       MatmulCase{DType::kF8E4M3, 37, 192, 5, 1, 192},
                       MatmulCase{DType::kF8E4M3, 40, 24, 3, 1, 24},
@@ -234,12 +234,6 @@ TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
     }
   }
 }
-
-}  // namespace
-}  // namespace nextn
-
-namespace nextn {
-namespace {
 
 // combine_rows (MLA's transposed product) against a double sum of decoded rows, for every
 // dtype and FP8 block shape (16-column groups sharing a scale take the SIMD path, others not).
