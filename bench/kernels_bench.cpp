@@ -27,7 +27,14 @@ Weights make_weights(DType dtype, int64_t rows, int64_t cols) {
   const size_t n = static_cast<size_t>(rows * cols);
   w.bytes.resize(n * dtype_size(dtype));
   std::mt19937 rng(1);
-  for (auto& b : w.bytes) b = static_cast<std::byte>(rng() & 0x3f);  // finite in every dtype
+  if (dtype == DType::kF8E4M3) {
+    // As a quantizer writes them: normal weights with 448 at about 4 sigma. (Random bytes
+    // would hold far more zero-exponent codes, which take a slower path, than real weights.)
+    std::normal_distribution<float> normal(0.0f, kFp8E4M3Max / 4.0f);
+    for (auto& b : w.bytes) b = static_cast<std::byte>(f32_to_fp8_e4m3(normal(rng)));
+  } else {
+    for (auto& b : w.bytes) b = static_cast<std::byte>(rng() & 0x3f);  // finite in every dtype
+  }
   w.matrix = WeightMatrix{.dtype = dtype, .rows = rows, .cols = cols, .data = w.bytes.data()};
   if (dtype == DType::kF8E4M3) {
     w.matrix.scale_block_rows = w.matrix.scale_block_cols = 128;

@@ -34,7 +34,7 @@ using RowCombiner = void (*)(const WeightMatrix& w, int64_t first_row, int64_t c
                              const float* coefficients, float* y);
 
 struct KernelTable {
-  std::string_view name;               // "portable", "avx2", "avx512"
+  std::string_view name;               // "portable", "avx2", "avx512", "avx512bf16"
   std::array<RowKernel, 4> rows{};     // indexed by DType
   std::array<InputPrep, 4> prepare{};  // nullptr: the kernels read x as given
   int64_t column_padding = 1;          // prepared rows hold a multiple of this many floats
@@ -64,7 +64,7 @@ inline float* aligned_floats(std::vector<float>& storage, size_t floats) {
 // The best table this CPU runs, chosen on first use.
 const KernelTable& active_kernels();
 // Every table this CPU can run (portable first), for the tests that compare them.
-std::array<const KernelTable*, 3> available_kernels();
+std::array<const KernelTable*, 4> available_kernels();
 
 // matmul (kernels/kernels.h) with a given table: what matmul does with active_kernels().
 void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t x_stride,
@@ -74,5 +74,7 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
 const KernelTable& portable_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
+// avx512 with FP8 rows on vdpbf16ps (AVX512-BF16 and AVX512-VBMI).
+const KernelTable& avx512_bf16_kernel_table();
 
 }  // namespace nextn

@@ -33,10 +33,10 @@ TEST_F(GenerateCommand, JsonHasTokensAndVllmStats) {
   const auto out = generate_json("--temperature 0 --spec-tokens 3");
   EXPECT_EQ(out["tokens"].size(), 24u);
   const auto& stats = out["stats"];
-  for (const char* key : {"drafts", "draft_tokens", "accepted_tokens", "acceptance_rate",
-                          "mean_acceptance_length", "per_position", "prefill_tokens_per_second",
-                          "decode_tokens_per_second", "target_seconds", "mtp_seconds",
-                          "verify_seconds"}) {
+  for (const char* key :
+       {"drafts", "draft_tokens", "accepted_tokens", "acceptance_rate", "mean_acceptance_length",
+        "per_position", "prefill_tokens_per_second", "decode_tokens_per_second", "target_seconds",
+        "mtp_seconds", "verify_seconds"}) {
     EXPECT_TRUE(stats.contains(key)) << key;
   }
   EXPECT_EQ(stats["per_position"].size(), 3u);
@@ -58,7 +58,9 @@ TEST_F(GenerateCommand, SameSeedSameTokens) {
   // does not).
   for (const char* k : {"0", "3"}) {
     const std::string flags =
-        std::string("--temperature 0.8 --top-k 10 --top-p 0.9 --min-p 0.01 --seed 7 --spec-tokens ") + k;
+        std::string(
+            "--temperature 0.8 --top-k 10 --top-p 0.9 --min-p 0.01 --seed 7 --spec-tokens ") +
+        k;
     EXPECT_EQ(generate_json(flags)["tokens"], generate_json(flags)["tokens"]) << k;
   }
 }
@@ -90,6 +92,11 @@ TEST_F(GenerateCommand, BadFlagsAreClearErrors) {
   bad = run_nextn("generate --model /nonexistent --prompt-tokens 1");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.output, HasSubstr("/nonexistent"));
+  // The kernel-table override names itself and the tables this CPU has.
+  bad = run_nextn("generate" + model + " --prompt-tokens 3 -n 2", "NEXTN_KERNELS=sse1");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("NEXTN_KERNELS=sse1"));
+  EXPECT_THAT(bad.output, HasSubstr("portable"));
 }
 
 TEST(GenerateWithoutMtp, AutoFallsBackToPlainDecodingAndAFixedKIsAnError) {

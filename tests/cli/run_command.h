@@ -14,15 +14,18 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// `arguments` is appended to the nextn binary's path as shell words.
-inline CommandResult run_nextn(const std::string& arguments) {
-  const std::string command = std::string(NEXTN_BINARY) + " " + arguments + " 2>&1";
+// `arguments` is appended to the nextn binary's path as shell words; `environment` (NAME=value
+// words) is set for it.
+inline CommandResult run_nextn(const std::string& arguments, const std::string& environment = "") {
+  const std::string command =
+      "env " + environment + " " + std::string(NEXTN_BINARY) + " " + arguments + " 2>&1";
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer{};
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;

@@ -1,0 +1,332 @@
+// FP8 matmul rows on AVX512-BF16 (compiled with -mavx512bf16 -mavx512vbmi; used only when
+// the CPU has them). The other dtypes are the avx512 table's.
+//
+// Why: one token over FP8 weights is bound by the vector operations that turn codes into
+// numbers, not by memory. The avx512 table's fp32 decoder spends 11 per 64 weights and then 4
+// FMAs; here a shift and a bit-select make each code a bfloat16 (5 operations per 64 weights,
+// Decoder below), and vdpbf16ps multiplies 32 bfloat16 pairs per instruction.
+//
+// Activations carry 16 significant bits: each x (times its column's block scale) is split
+// into hi = bf16(x) and lo = bf16(x - hi), and both meet the exact weight, so an activation is
+// off by at most 2^-16 of itself (the fp32 kernels: 2^-24). Products of bfloat16 values are
+// exact in fp32, and vdpbf16ps adds them in a fixed order with round-to-nearest. Every output
+// has one accumulator and the same instruction sequence whatever the block shape, the batch or
+// the thread count, so a row's result never depends on them.
+// GCC 12 warns inside its own AVX-512 headers, as in matmul_avx512.cpp.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels/matmul_table.h"
+#include "tensor/dtype.h"
+
+namespace nextn {
+namespace {
+
+// Columns per step: one 64-byte load of codes. The split activations of a step and token
+// take 4 × 64 bytes, as many as the 64 fp32 ones they replace.
+constexpr int kStep = 64;
+
+// Weights are decoded to bfloat16 × 2^-8, exactly: with that factor every e4m3 value, the
+// subnormal ones included, is a normal bfloat16 (vdpbf16ps reads bfloat16 subnormals as zero).
+// The split activations carry the 2^8 back.
+constexpr float kActivationScale = 0x1p8f;
+
+// The bfloat16 bytes of every e4m3 magnitude × 2^-8 (codes 0..127; the sign bit is copied
+// separately), for the steps that hold a code with a zero exponent field.
+struct CodeTables {
+  alignas(64) std::array<uint8_t, 128> high{};
+  alignas(64) std::array<uint8_t, 128> low{};
+};
+
+const CodeTables& code_tables() {
+  static const CodeTables tables = [] {
+    CodeTables t;
+    for (int code = 0; code < 128; ++code) {
+      // e4m3 values have at most 4 significant bits: the top half of their fp32 is exact.
+      const float value = fp8_e4m3_to_f32(static_cast<uint8_t>(code)) / kActivationScale;
+      const uint32_t bits = std::bit_cast<uint32_t>(value);
+      t.high[code] = static_cast<uint8_t>(bits >> 24);
+      t.low[code] = static_cast<uint8_t>(bits >> 16);
+    }
+    return t;
+  }();
+  return tables;
+}
+
+// 64 codes → two vectors of 32 bfloat16: `even` holds columns 0, 2, .., 62 (word j is column
+// 2j), `odd` columns 1, 3, .., 63.
+//
+// A word of the loaded codes holds an even column's code in its low byte and an odd one's in
+// its high byte. For a code S EEEE MMM in the high byte, an arithmetic shift right by 4 puts S
+// at bit 15 and EEEE MMM at bits 10..4; keeping those and setting bits 13..11 makes the
+// bfloat16 S 0111EEEE MMM0000, which is the value × 2^-8 for every exponent but zero (a
+// subnormal or zero code would get an implicit leading one). The even code is moved to the
+// high byte first. Steps holding a zero exponent field (rare in quantized weights: below
+// 2^-6 of a block's largest magnitude / 448) take the exact table lookup instead, which gives
+// the same bits for every other code.
+struct Decoder {
+  __m512i keep = _mm512_set1_epi16(static_cast<short>(0x87f0));
+  __m512i bias = _mm512_set1_epi16(0x3800);
+  __m512i exponent = _mm512_set1_epi8(0x78);
+
+  // The codes whose exponent field is zero.
+  __mmask64 zero_exponent(__m512i codes) const { return _mm512_testn_epi8_mask(codes, exponent); }
+
+  // Exact for codes with a nonzero exponent field.
+  void shifted(__m512i codes, __m512bh& even, __m512bh& odd) const {
+    auto place = [&](__m512i high_byte_codes) {  // (code >> 4 & keep) | bias
+      return reinterpret_cast<__m512bh>(
+          _mm512_ternarylogic_epi32(_mm512_srai_epi16(high_byte_codes, 4), keep, bias, 0xea));
+    };
+    odd = place(codes);
+    even = place(_mm512_slli_epi16(codes, 8));
+  }
+
+  // Exact for every code.
+  static void looked_up(__m512i codes, __m512bh& even, __m512bh& odd) {
+    const CodeTables& t = code_tables();
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    // vpermi2b reads the low 7 bits of each index byte: the magnitude.
+    const __m512i high =
+        _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(_mm512_load_si512(t.high.data()), codes,
+                                                           _mm512_load_si512(t.high.data() + 64)),
+                                  codes, sign, 0xf8);  // table | (codes & sign)
+    const __m512i low = _mm512_permutex2var_epi8(_mm512_load_si512(t.low.data()), codes,
+                                                 _mm512_load_si512(t.low.data() + 64));
+    constexpr __mmask64 kHighBytes = 0xaaaaaaaaaaaaaaaaull;
+    even = reinterpret_cast<__m512bh>(
+        _mm512_mask_blend_epi8(kHighBytes, low, _mm512_slli_epi16(high, 8)));
+    odd = reinterpret_cast<__m512bh>(
+        _mm512_mask_blend_epi8(kHighBytes, _mm512_srli_epi16(low, 8), high));
+  }
+};
+
+// Splits x[t, c] · scale[c] · 2^8 (scale nullptr: 1) into the prepared layout, for `tokens`
+// rows of `stride` columns (a multiple of kStep, zero past the last column): per step and
+// token the hi parts of the even and the odd columns, then their lo parts.
+void split_activations(const float* x, const float* scale, int64_t tokens, int64_t stride,
+                       std::byte* out) {
+  const __m512i even_index =
+      _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26,
+                       24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd_index = _mm512_add_epi16(even_index, _mm512_set1_epi16(1));
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* in = x + t * stride;
+    std::byte* row = out + t * stride * 4;
+    for (int64_t c = 0; c < stride; c += kStep) {
+      __m256i hi[4], lo[4];
+      for (int q = 0; q < 4; ++q) {
+        __m512 v = _mm512_mul_ps(_mm512_load_ps(in + c + 16 * q), _mm512_set1_ps(kActivationScale));
+        if (scale != nullptr) v = _mm512_mul_ps(v, _mm512_loadu_ps(scale + c + 16 * q));
+        hi[q] = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
+        const __m512 hi_value =
+            _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hi[q]), 16));
+        lo[q] = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_sub_ps(v, hi_value)));
+      }
+      auto store = [&](const __m256i(&part)[4], int at) {
+        const __m512i first = _mm512_inserti64x4(_mm512_castsi256_si512(part[0]), part[1], 1);
+        const __m512i second = _mm512_inserti64x4(_mm512_castsi256_si512(part[2]), part[3], 1);
+        std::byte* step = row + 4 * c;
+        _mm512_store_si512(step + 64 * at, _mm512_permutex2var_epi16(first, even_index, second));
+        _mm512_store_si512(step + 64 * (at + 1),
+                           _mm512_permutex2var_epi16(first, odd_index, second));
+      };
+      store(hi, 0);
+      store(lo, 2);
+    }
+  }
+}
+
+inline float reduce(__m512 v) {  // a fixed order, as in the avx512 table
+  const __m256 low = _mm512_castps512_ps256(v);
+  const __m256 high = _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m256 sum8 = _mm256_add_ps(low, high);
+  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
+  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+
+// One step of a block: the weights of step `c` of each row (decoded), times every token. Each
+// output takes its four products in the same order (hi × even, hi × odd, lo × even, lo × odd)
+// whatever the shape; only the interleaving of outputs differs. Four tokens run the first
+// product of every output, then the second, and so on (measured 44.7 against 37.7 GMAC/s in
+// cache); one or two tokens run each output's four in a row (29.4 / 39.3 against 26.6 / 35.2).
+template <int kRows, int kTokens>
+[[gnu::always_inline]] inline void multiply_step(const __m512bh (&even)[kRows],
+                                                 const __m512bh (&odd)[kRows], const std::byte* x,
+                                                 int64_t x_stride, int64_t c,
+                                                 __m512 (&acc)[kRows][kTokens]) {
+  auto product = [&](int i, int t, int k) {
+    const std::byte* part = x + 4 * (t * x_stride + c) + 64 * k;
+    acc[i][t] = _mm512_dpbf16_ps(acc[i][t], k % 2 == 0 ? even[i] : odd[i],
+                                 reinterpret_cast<__m512bh>(_mm512_load_si512(part)));
+  };
+  if constexpr (kTokens >= 3) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+#pragma GCC unroll 8
+        for (int i = 0; i < kRows; ++i) product(i, t, k);
+      }
+    }
+  } else {
+#pragma GCC unroll 8
+    for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) product(i, t, k);
+      }
+    }
+  }
+}
+
+// kRows weight rows × kTokens tokens; `x` in the split layout, x_stride floats per token.
+// The inner loop runs the shifted decoder over steps whose codes all have a nonzero exponent
+// field and leaves at the first step that does not; that step (and a partial last one) takes
+// the table lookup. Both give the same bits, so the results do not depend on which ran.
+template <int kRows, int kTokens>
+void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64_t x_stride,
+           const float* out_scale, float* y, int64_t y_stride) {
+  const Decoder decoder;
+  __m512 acc[kRows][kTokens];
+  for (int i = 0; i < kRows; ++i) {
+    for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
+  }
+  // The rows of a block lie in different 4 KiB pages, where the hardware prefetcher stops:
+  // fetch the next block's same columns into L2 (as the avx512 table does).
+  auto prefetch = [&](int64_t c) {
+#pragma GCC unroll 8
+    for (int i = 0; i < kRows; ++i) {
+      _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + 2 * kRows * cols), _MM_HINT_T1);
+    }
+  };
+  const int64_t full = cols - cols % kStep;
+  int64_t c = 0;
+  while (c < cols) {
+    for (; c < full; c += kStep) {
+      __m512i codes[kRows];
+      __mmask64 zero = 0;
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) {
+        codes[i] = _mm512_loadu_si512(rows[i] + c);
+        zero |= decoder.zero_exponent(codes[i]);
+      }
+      if (zero != 0) break;
+      prefetch(c);
+      __m512bh even[kRows], odd[kRows];
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) decoder.shifted(codes[i], even[i], odd[i]);
+      multiply_step<kRows, kTokens>(even, odd, x, x_stride, c, acc);
+    }
+    if (c >= cols) break;
+    const int64_t remaining = cols - c;
+    const __mmask64 mask = remaining >= kStep ? ~__mmask64{0} : (__mmask64{1} << remaining) - 1;
+    prefetch(c);
+    __m512bh even[kRows], odd[kRows];
+    for (int i = 0; i < kRows; ++i) {
+      // Past the last column the codes are 0, +0.
+      Decoder::looked_up(_mm512_maskz_loadu_epi8(mask, rows[i] + c), even[i], odd[i]);
+    }
+    multiply_step<kRows, kTokens>(even, odd, x, x_stride, c, acc);
+    c += kStep;
+  }
+  for (int i = 0; i < kRows; ++i) {
+    for (int t = 0; t < kTokens; ++t) y[t * y_stride + i] = reduce(acc[i][t]) * out_scale[i];
+  }
+}
+
+// Block shapes, by the batch: one token takes 8 rows (eight accumulators, each a chain of four
+// vdpbf16ps per step, keep the unit busy); more take 4 rows × 4 tokens (2 rows × 8 tokens
+// measured 25% slower).
+constexpr int kMaxRows = 8;
+constexpr int kTokenBlock = 4;
+
+struct BlockShape {
+  int rows, tokens;
+};
+BlockShape block_shape(int64_t tokens) {
+  if (tokens == 1) return {8, 1};
+  return {4, kTokenBlock};
+}
+
+using Block = void (*)(const std::byte* const*, int64_t, const std::byte*, int64_t, const float*,
+                       float*, int64_t);
+
+template <int kRows, size_t... kTokens>
+constexpr std::array<Block, kTokenBlock + 1> token_blocks(std::index_sequence<kTokens...>) {
+  return {nullptr, &block<kRows, static_cast<int>(kTokens + 1)>...};
+}
+
+template <size_t... kRows>
+constexpr auto make_blocks(std::index_sequence<kRows...>) {
+  return std::array<std::array<Block, kTokenBlock + 1>, kMaxRows + 1>{
+      std::array<Block, kTokenBlock + 1>{},
+      token_blocks<static_cast<int>(kRows + 1)>(std::make_index_sequence<kTokenBlock>{})...};
+}
+
+constexpr auto kBlocks = make_blocks(std::make_index_sequence<kMaxRows>{});
+
+// As the avx512 table's rows_fp8: one scale per row (channel or tensor) multiplies the outputs;
+// block scales are folded into the activations once per scale row, and a block of rows never
+// straddles two.
+void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
+              int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
+  const bool one_per_row = w.scale_block_cols >= w.cols;
+  thread_local std::vector<float> split_storage;
+  auto* split = reinterpret_cast<std::byte*>(
+      aligned_floats(split_storage, static_cast<size_t>(tokens * x_stride)));
+  if (one_per_row) split_activations(x, nullptr, tokens, x_stride, split);
+  int64_t split_key = -1;
+  const BlockShape shape = block_shape(tokens);
+  const std::byte* refs[kMaxRows];
+  float out_scale[kMaxRows];
+  for (int64_t r = row_begin; r < row_end;) {
+    const int64_t key = w.scale_row_of(r);
+    const int64_t key_end = (key + 1) * w.scale_block_rows - w.first_row;
+    const int64_t n_rows =
+        std::min({int64_t{shape.rows}, row_end - r, one_per_row ? row_end - r : key_end - r});
+    if (!one_per_row && key != split_key) {
+      split_key = key;
+      w.expand_scale_row(key, 1.0f, scratch);
+      std::fill(scratch + w.cols, scratch + x_stride, 0.0f);
+      split_activations(x, scratch, tokens, x_stride, split);
+    }
+    for (int64_t i = 0; i < n_rows; ++i) {
+      refs[i] = w.data + static_cast<size_t>((r + i) * w.cols);
+      out_scale[i] = one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] : 1.0f;
+    }
+    for (int64_t t = 0; t < tokens; t += shape.tokens) {
+      const int64_t n_tokens = std::min<int64_t>(shape.tokens, tokens - t);
+      kBlocks[n_rows][n_tokens](refs, w.cols, split + 4 * t * x_stride, x_stride, out_scale,
+                                y + t * y_stride + r, y_stride);
+    }
+    r += n_rows;
+  }
+}
+
+}  // namespace
+
+const KernelTable& avx512_bf16_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx512_kernel_table();
+    t.name = "avx512bf16";
+    const auto fp8 = static_cast<size_t>(DType::kF8E4M3);
+    t.rows[fp8] = &rows_fp8;
+    // Natural column order, zero-padded to whole steps: the avx512 table's F32 preparation.
+    t.prepare[fp8] = t.prepare[static_cast<size_t>(DType::kF32)];
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace nextn
