@@ -4,7 +4,7 @@
 // Why: one token over FP8 weights is bound by the vector operations that turn codes into
 // numbers, not by memory. The avx512 table's fp32 decoder spends 11 per 64 weights and then 4
 // FMAs; here a shift and a bit-select make each code a bfloat16 (5 operations per 64 weights,
-// Decoder below), and vdpbf16ps multiplies 32 bfloat16 pairs per instruction.
+// Fp8 below), and vdpbf16ps multiplies 32 bfloat16 pairs per instruction.
 //
 // Activations carry 16 significant bits: each x (times its column's block scale) is split
 // into hi = bf16(x) and lo = bf16(x - hi), and both meet the exact weight, so an activation is
@@ -12,6 +12,11 @@
 // exact in fp32, and vdpbf16ps adds them in a fixed order with round-to-nearest. Every output
 // has one accumulator and the same instruction sequence whatever the block shape, the batch or
 // the thread count, so a row's result never depends on them.
+//
+// BF16 weights stay on the avx512 table's fp32 path: fed to vdpbf16ps as they lie, with the
+// same split activations, they ran 13-25 % faster from cache but 25-45 % slower streaming from
+// memory (kernels_bench, 65536 × 2048), whatever the prefetch distance or rows per block.
+//
 // GCC 12 warns inside its own AVX-512 headers, as in matmul_avx512.cpp.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -30,7 +35,7 @@
 namespace nextn {
 namespace {
 
-// Columns per step: one 64-byte load of codes. The split activations of a step and token
+// Columns per step: one 64-byte load of FP8 codes. The split activations of a step and token
 // take 4 × 64 bytes, as many as the 64 fp32 ones they replace.
 constexpr int kStep = 64;
 
@@ -72,16 +77,23 @@ const CodeTables& code_tables() {
 // high byte first. Steps holding a zero exponent field (rare in quantized weights: below
 // 2^-6 of a block's largest magnitude / 448) take the exact table lookup instead, which gives
 // the same bits for every other code.
-struct Decoder {
+struct Fp8 {
+  static constexpr int64_t kBytes = 1;
+  static constexpr bool kInterleaved = true;     // activations in the even / odd column order
+  static constexpr int64_t kPrefetchBlocks = 2;  // blocks ahead (see block())
+  using Raw = __m512i;
+
   __m512i keep = _mm512_set1_epi16(static_cast<short>(0x87f0));
   __m512i bias = _mm512_set1_epi16(0x3800);
   __m512i exponent = _mm512_set1_epi8(0x78);
 
-  // The codes whose exponent field is zero.
-  __mmask64 zero_exponent(__m512i codes) const { return _mm512_testn_epi8_mask(codes, exponent); }
+  static Raw load(const std::byte* row, int64_t c) { return _mm512_loadu_si512(row + c); }
+
+  // The codes whose exponent field is zero: the shifts are not exact for them.
+  __mmask64 exceptional(Raw codes) const { return _mm512_testn_epi8_mask(codes, exponent); }
 
   // Exact for codes with a nonzero exponent field.
-  void shifted(__m512i codes, __m512bh& even, __m512bh& odd) const {
+  void fast(Raw codes, __m512bh& even, __m512bh& odd) const {
     auto place = [&](__m512i high_byte_codes) {  // (code >> 4 & keep) | bias
       return reinterpret_cast<__m512bh>(
           _mm512_ternarylogic_epi32(_mm512_srai_epi16(high_byte_codes, 4), keep, bias, 0xea));
@@ -90,8 +102,11 @@ struct Decoder {
     even = place(_mm512_slli_epi16(codes, 8));
   }
 
-  // Exact for every code.
-  static void looked_up(__m512i codes, __m512bh& even, __m512bh& odd) {
+  // Exact for every code; columns from `remaining` on read as code 0, +0.
+  static void exact(const std::byte* row, int64_t c, int64_t remaining, __m512bh& even,
+                    __m512bh& odd) {
+    const __mmask64 mask = remaining >= 64 ? ~__mmask64{0} : (__mmask64{1} << remaining) - 1;
+    const __m512i codes = _mm512_maskz_loadu_epi8(mask, row + c);
     const CodeTables& t = code_tables();
     const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
     // vpermi2b reads the low 7 bits of each index byte: the magnitude.
@@ -109,23 +124,32 @@ struct Decoder {
   }
 };
 
-// Splits x[t, c] · scale[c] · 2^8 (scale nullptr: 1) into the prepared layout, for `tokens`
-// rows of `stride` columns (a multiple of kStep, zero past the last column): per step and
-// token the hi parts of the even and the odd columns, then their lo parts.
-void split_activations(const float* x, const float* scale, int64_t tokens, int64_t stride,
-                       std::byte* out) {
+// Splits x[t, c] · scale[c] · factor (scale nullptr: 1) into the layout the blocks read, for
+// `tokens` rows of `cols` columns, x_stride floats apart, into rows of `stride` (a multiple of
+// kStep) zero-padded: per step and token the hi parts of the first and second weight vectors'
+// columns, then their lo parts. Interleaved: the first vector holds the even columns, the
+// second the odd ones; otherwise columns 0..31 and 32..63 of the step.
+template <bool kInterleaved>
+void split_activations(const float* x, int64_t x_stride, int64_t cols, const float* scale,
+                       float factor, int64_t tokens, int64_t stride, std::byte* out) {
   const __m512i even_index =
       _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26,
                        24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odd_index = _mm512_add_epi16(even_index, _mm512_set1_epi16(1));
   for (int64_t t = 0; t < tokens; ++t) {
-    const float* in = x + t * stride;
+    const float* in = x + t * x_stride;
     std::byte* row = out + t * stride * 4;
     for (int64_t c = 0; c < stride; c += kStep) {
       __m256i hi[4], lo[4];
       for (int q = 0; q < 4; ++q) {
-        __m512 v = _mm512_mul_ps(_mm512_load_ps(in + c + 16 * q), _mm512_set1_ps(kActivationScale));
-        if (scale != nullptr) v = _mm512_mul_ps(v, _mm512_loadu_ps(scale + c + 16 * q));
+        const int64_t left = cols - c - 16 * q;
+        const auto lanes = static_cast<__mmask16>(left >= 16  ? 0xffff
+                                                  : left <= 0 ? 0
+                                                              : (1u << left) - 1);
+        __m512 v =
+            _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, in + c + 16 * q), _mm512_set1_ps(factor));
+        if (scale != nullptr)
+          v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(lanes, scale + c + 16 * q));
         hi[q] = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
         const __m512 hi_value =
             _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hi[q]), 16));
@@ -135,9 +159,14 @@ void split_activations(const float* x, const float* scale, int64_t tokens, int64
         const __m512i first = _mm512_inserti64x4(_mm512_castsi256_si512(part[0]), part[1], 1);
         const __m512i second = _mm512_inserti64x4(_mm512_castsi256_si512(part[2]), part[3], 1);
         std::byte* step = row + 4 * c;
-        _mm512_store_si512(step + 64 * at, _mm512_permutex2var_epi16(first, even_index, second));
-        _mm512_store_si512(step + 64 * (at + 1),
-                           _mm512_permutex2var_epi16(first, odd_index, second));
+        if constexpr (kInterleaved) {
+          _mm512_store_si512(step + 64 * at, _mm512_permutex2var_epi16(first, even_index, second));
+          _mm512_store_si512(step + 64 * (at + 1),
+                             _mm512_permutex2var_epi16(first, odd_index, second));
+        } else {
+          _mm512_store_si512(step + 64 * at, first);
+          _mm512_store_si512(step + 64 * (at + 1), second);
+        }
       };
       store(hi, 0);
       store(lo, 2);
@@ -191,53 +220,54 @@ template <int kRows, int kTokens>
 }
 
 // kRows weight rows × kTokens tokens; `x` in the split layout, x_stride floats per token.
-// The inner loop runs the shifted decoder over steps whose codes all have a nonzero exponent
-// field and leaves at the first step that does not; that step (and a partial last one) takes
-// the table lookup. Both give the same bits, so the results do not depend on which ran.
-template <int kRows, int kTokens>
+// The inner loop runs the format's fast decoder over steps it is exact for (FP8: every code
+// with a nonzero exponent field) and leaves at the first step it is not; that step, and a
+// partial last one, takes the exact decoder. Both give the same bits for the codes they share,
+// so the results do not depend on which ran.
+template <typename Format, int kRows, int kTokens>
 void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64_t x_stride,
            const float* out_scale, float* y, int64_t y_stride) {
-  const Decoder decoder;
+  const Format format;
   __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
   }
   // The rows of a block lie in different 4 KiB pages, where the hardware prefetcher stops:
-  // fetch the next block's same columns into L2 (as the avx512 table does).
+  // fetch the same columns of the rows two blocks ahead into L2 (one token from DRAM: 20.3 GB/s
+  // one block ahead, 22.8 two).
   auto prefetch = [&](int64_t c) {
 #pragma GCC unroll 8
     for (int i = 0; i < kRows; ++i) {
-      _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + 2 * kRows * cols), _MM_HINT_T1);
+      const std::byte* ahead =
+          rows[i] + (c + Format::kPrefetchBlocks * kRows * cols) * Format::kBytes;
+      for (int64_t line = 0; line < kStep * Format::kBytes; line += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
+      }
     }
   };
   const int64_t full = cols - cols % kStep;
   int64_t c = 0;
   while (c < cols) {
     for (; c < full; c += kStep) {
-      __m512i codes[kRows];
-      __mmask64 zero = 0;
+      typename Format::Raw raw[kRows];
+      __mmask64 exceptional = 0;
 #pragma GCC unroll 8
       for (int i = 0; i < kRows; ++i) {
-        codes[i] = _mm512_loadu_si512(rows[i] + c);
-        zero |= decoder.zero_exponent(codes[i]);
+        raw[i] = Format::load(rows[i], c);
+        exceptional |= format.exceptional(raw[i]);
       }
-      if (zero != 0) break;
+      if (exceptional != 0) break;
       prefetch(c);
-      __m512bh even[kRows], odd[kRows];
+      __m512bh first[kRows], second[kRows];
 #pragma GCC unroll 8
-      for (int i = 0; i < kRows; ++i) decoder.shifted(codes[i], even[i], odd[i]);
-      multiply_step<kRows, kTokens>(even, odd, x, x_stride, c, acc);
+      for (int i = 0; i < kRows; ++i) format.fast(raw[i], first[i], second[i]);
+      multiply_step<kRows, kTokens>(first, second, x, x_stride, c, acc);
     }
     if (c >= cols) break;
-    const int64_t remaining = cols - c;
-    const __mmask64 mask = remaining >= kStep ? ~__mmask64{0} : (__mmask64{1} << remaining) - 1;
     prefetch(c);
-    __m512bh even[kRows], odd[kRows];
-    for (int i = 0; i < kRows; ++i) {
-      // Past the last column the codes are 0, +0.
-      Decoder::looked_up(_mm512_maskz_loadu_epi8(mask, rows[i] + c), even[i], odd[i]);
-    }
-    multiply_step<kRows, kTokens>(even, odd, x, x_stride, c, acc);
+    __m512bh first[kRows], second[kRows];
+    for (int i = 0; i < kRows; ++i) Format::exact(rows[i], c, cols - c, first[i], second[i]);
+    multiply_step<kRows, kTokens>(first, second, x, x_stride, c, acc);
     c += kStep;
   }
   for (int i = 0; i < kRows; ++i) {
@@ -262,54 +292,69 @@ BlockShape block_shape(int64_t tokens) {
 using Block = void (*)(const std::byte* const*, int64_t, const std::byte*, int64_t, const float*,
                        float*, int64_t);
 
-template <int kRows, size_t... kTokens>
+template <typename Format, int kRows, size_t... kTokens>
 constexpr std::array<Block, kTokenBlock + 1> token_blocks(std::index_sequence<kTokens...>) {
-  return {nullptr, &block<kRows, static_cast<int>(kTokens + 1)>...};
+  return {nullptr, &block<Format, kRows, static_cast<int>(kTokens + 1)>...};
 }
 
-template <size_t... kRows>
+template <typename Format, size_t... kRows>
 constexpr auto make_blocks(std::index_sequence<kRows...>) {
   return std::array<std::array<Block, kTokenBlock + 1>, kMaxRows + 1>{
-      std::array<Block, kTokenBlock + 1>{},
-      token_blocks<static_cast<int>(kRows + 1)>(std::make_index_sequence<kTokenBlock>{})...};
+      std::array<Block, kTokenBlock + 1>{}, token_blocks<Format, static_cast<int>(kRows + 1)>(
+                                                std::make_index_sequence<kTokenBlock>{})...};
 }
 
-constexpr auto kBlocks = make_blocks(std::make_index_sequence<kMaxRows>{});
+template <typename Format>
+constexpr auto kBlocks = make_blocks<Format>(std::make_index_sequence<kMaxRows>{});
+
+// Rows [r, r + n_rows) for every token, in blocks of the batch's shape.
+template <typename Format>
+void run_blocks(const WeightMatrix& w, int64_t r, int64_t n_rows, const std::byte* split,
+                int64_t x_stride, int64_t tokens, const float* out_scale, float* y,
+                int64_t y_stride) {
+  const BlockShape shape = block_shape(tokens);
+  const std::byte* refs[kMaxRows];
+  for (int64_t i = 0; i < n_rows; ++i) {
+    refs[i] = w.data + static_cast<size_t>((r + i) * w.cols * Format::kBytes);
+  }
+  for (int64_t t = 0; t < tokens; t += shape.tokens) {
+    const int64_t n_tokens = std::min<int64_t>(shape.tokens, tokens - t);
+    kBlocks<Format>[n_rows][n_tokens](refs, w.cols, split + 4 * t * x_stride, x_stride, out_scale,
+                                      y + t * y_stride + r, y_stride);
+  }
+}
 
 // As the avx512 table's rows_fp8: one scale per row (channel or tensor) multiplies the outputs;
 // block scales are folded into the activations once per scale row, and a block of rows never
-// straddles two.
+// straddles two. `x` is as given, zero-padded to x_stride columns.
 void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
               int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
   const bool one_per_row = w.scale_block_cols >= w.cols;
   thread_local std::vector<float> split_storage;
   auto* split = reinterpret_cast<std::byte*>(
       aligned_floats(split_storage, static_cast<size_t>(tokens * x_stride)));
-  if (one_per_row) split_activations(x, nullptr, tokens, x_stride, split);
+  auto split_with = [&](const float* scale) {
+    split_activations<Fp8::kInterleaved>(x, x_stride, w.cols, scale, kActivationScale, tokens,
+                                         x_stride, split);
+  };
+  if (one_per_row) split_with(nullptr);
   int64_t split_key = -1;
-  const BlockShape shape = block_shape(tokens);
-  const std::byte* refs[kMaxRows];
+  const int rows_per_block = block_shape(tokens).rows;
   float out_scale[kMaxRows];
   for (int64_t r = row_begin; r < row_end;) {
     const int64_t key = w.scale_row_of(r);
     const int64_t key_end = (key + 1) * w.scale_block_rows - w.first_row;
     const int64_t n_rows =
-        std::min({int64_t{shape.rows}, row_end - r, one_per_row ? row_end - r : key_end - r});
+        std::min({int64_t{rows_per_block}, row_end - r, one_per_row ? row_end - r : key_end - r});
     if (!one_per_row && key != split_key) {
       split_key = key;
       w.expand_scale_row(key, 1.0f, scratch);
-      std::fill(scratch + w.cols, scratch + x_stride, 0.0f);
-      split_activations(x, scratch, tokens, x_stride, split);
+      split_with(scratch);
     }
     for (int64_t i = 0; i < n_rows; ++i) {
-      refs[i] = w.data + static_cast<size_t>((r + i) * w.cols);
       out_scale[i] = one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] : 1.0f;
     }
-    for (int64_t t = 0; t < tokens; t += shape.tokens) {
-      const int64_t n_tokens = std::min<int64_t>(shape.tokens, tokens - t);
-      kBlocks[n_rows][n_tokens](refs, w.cols, split + 4 * t * x_stride, x_stride, out_scale,
-                                y + t * y_stride + r, y_stride);
-    }
+    run_blocks<Fp8>(w, r, n_rows, split, x_stride, tokens, out_scale, y, y_stride);
     r += n_rows;
   }
 }
