@@ -1,9 +1,9 @@
-// FP8 matmul rows on AVX512-BF16 (compiled with -mavx512bf16 -mavx512vbmi; used only when
-// the CPU has them). The other dtypes are the avx512 table's.
+// FP8 matmul rows on AVX512-BF16 (compiled with -mavx512bf16; used only when the CPU has it).
+// The other dtypes are the avx512 table's.
 //
 // Why: one token over FP8 weights is bound by the vector operations that turn codes into
 // numbers, not by memory. The avx512 table's fp32 decoder spends 11 per 64 weights and then 4
-// FMAs; here a shift and a bit-select make each code a bfloat16 (5 operations per 64 weights,
+// FMAs; here shifts and a bit-select make each code a bfloat16 (5 operations per 64 weights,
 // Fp8 below), and vdpbf16ps multiplies 32 bfloat16 pairs per instruction.
 //
 // Activations carry 16 significant bits: each x (times its column's block scale) is split
@@ -24,7 +24,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -44,28 +43,6 @@ constexpr int kStep = 64;
 // The split activations carry the 2^8 back.
 constexpr float kActivationScale = 0x1p8f;
 
-// The bfloat16 bytes of every e4m3 magnitude × 2^-8 (codes 0..127; the sign bit is copied
-// separately), for the steps that hold a code with a zero exponent field.
-struct CodeTables {
-  alignas(64) std::array<uint8_t, 128> high{};
-  alignas(64) std::array<uint8_t, 128> low{};
-};
-
-const CodeTables& code_tables() {
-  static const CodeTables tables = [] {
-    CodeTables t;
-    for (int code = 0; code < 128; ++code) {
-      // e4m3 values have at most 4 significant bits: the top half of their fp32 is exact.
-      const float value = fp8_e4m3_to_f32(static_cast<uint8_t>(code)) / kActivationScale;
-      const uint32_t bits = std::bit_cast<uint32_t>(value);
-      t.high[code] = static_cast<uint8_t>(bits >> 24);
-      t.low[code] = static_cast<uint8_t>(bits >> 16);
-    }
-    return t;
-  }();
-  return tables;
-}
-
 // 64 codes → two vectors of 32 bfloat16: `even` holds columns 0, 2, .., 62 (word j is column
 // 2j), `odd` columns 1, 3, .., 63.
 //
@@ -74,9 +51,10 @@ const CodeTables& code_tables() {
 // at bit 15 and EEEE MMM at bits 10..4; keeping those and setting bits 13..11 makes the
 // bfloat16 S 0111EEEE MMM0000, which is the value × 2^-8 for every exponent but zero (a
 // subnormal or zero code would get an implicit leading one). The even code is moved to the
-// high byte first. Steps holding a zero exponent field (rare in quantized weights: below
-// 2^-6 of a block's largest magnitude / 448) take the exact table lookup instead, which gives
-// the same bits for every other code.
+// high byte first. Codes with a zero exponent field (below 2^-6 of a block's largest magnitude
+// / 448: in about 5 % of 8-row steps of quantized normal weights) are then replaced by a
+// lookup of their mantissa in a 32-word table (vpermw), and their sign put back; the other
+// codes keep the shifted bits.
 struct Fp8 {
   static constexpr int64_t kBytes = 1;
   static constexpr bool kInterleaved = true;     // activations in the even / odd column order
@@ -89,49 +67,75 @@ struct Fp8 {
 
   static Raw load(const std::byte* row, int64_t c) { return _mm512_loadu_si512(row + c); }
 
-  // The codes whose exponent field is zero: the shifts are not exact for them.
+  // The codes whose exponent field is zero: the shifts alone are not exact for them.
   __mmask64 exceptional(Raw codes) const { return _mm512_testn_epi8_mask(codes, exponent); }
 
   // Exact for codes with a nonzero exponent field.
   void fast(Raw codes, __m512bh& even, __m512bh& odd) const {
-    auto place = [&](__m512i high_byte_codes) {  // (code >> 4 & keep) | bias
-      return reinterpret_cast<__m512bh>(
-          _mm512_ternarylogic_epi32(_mm512_srai_epi16(high_byte_codes, 4), keep, bias, 0xea));
-    };
-    odd = place(codes);
-    even = place(_mm512_slli_epi16(codes, 8));
+    __m512i high_even, shifted_even, shifted_odd;
+    shift(codes, high_even, shifted_even, shifted_odd);
+    even = reinterpret_cast<__m512bh>(shifted_even);
+    odd = reinterpret_cast<__m512bh>(shifted_odd);
   }
 
-  // Exact for every code; columns from `remaining` on read as code 0, +0.
-  static void exact(const std::byte* row, int64_t c, int64_t remaining, __m512bh& even,
-                    __m512bh& odd) {
+  // The first `remaining` codes of a step, the rest read as code 0 (+0).
+  static Raw load_partial(const std::byte* row, int64_t c, int64_t remaining) {
     const __mmask64 mask = remaining >= 64 ? ~__mmask64{0} : (__mmask64{1} << remaining) - 1;
-    const __m512i codes = _mm512_maskz_loadu_epi8(mask, row + c);
-    const CodeTables& t = code_tables();
-    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
-    // vpermi2b reads the low 7 bits of each index byte: the magnitude.
-    const __m512i high =
-        _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(_mm512_load_si512(t.high.data()), codes,
-                                                           _mm512_load_si512(t.high.data() + 64)),
-                                  codes, sign, 0xf8);  // table | (codes & sign)
-    const __m512i low = _mm512_permutex2var_epi8(_mm512_load_si512(t.low.data()), codes,
-                                                 _mm512_load_si512(t.low.data() + 64));
-    constexpr __mmask64 kHighBytes = 0xaaaaaaaaaaaaaaaaull;
-    even = reinterpret_cast<__m512bh>(
-        _mm512_mask_blend_epi8(kHighBytes, low, _mm512_slli_epi16(high, 8)));
-    odd = reinterpret_cast<__m512bh>(
-        _mm512_mask_blend_epi8(kHighBytes, _mm512_srli_epi16(low, 8), high));
+    return _mm512_maskz_loadu_epi8(mask, row + c);
+  }
+
+  // Exact for every code.
+  void exact(Raw codes, __m512bh& even, __m512bh& odd) const {
+    __m512i high_even, shifted_even, shifted_odd;
+    shift(codes, high_even, shifted_even, shifted_odd);
+    // bfloat16 of m × 2^-9 × 2^-8 for mantissa m = 0..7 of a zero-exponent code; vpermw reads
+    // the low 5 bits of each index word, which for such a code are 0 0 M M M.
+    const __m512i subnormal =
+        _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                         0x3860, 0x3840, 0x3820, 0x3800, 0x37c0, 0x3780, 0x3700, 0);
+    const __m512i sign = _mm512_set1_epi16(static_cast<short>(0x8000));
+    const __mmask32 zero_odd = _mm512_testn_epi16_mask(codes, _mm512_set1_epi16(0x7800));
+    const __mmask32 zero_even = _mm512_testn_epi16_mask(codes, _mm512_set1_epi16(0x0078));
+    // Looked-up magnitudes where the exponent is zero, then each code's sign or'ed back in
+    // (the shifted words have it already).
+    odd = reinterpret_cast<__m512bh>(_mm512_ternarylogic_epi32(
+        _mm512_mask_permutexvar_epi16(shifted_odd, zero_odd, _mm512_srli_epi16(codes, 8),
+                                      subnormal),
+        codes, sign, 0xf8));  // A | (B & C)
+    even = reinterpret_cast<__m512bh>(_mm512_ternarylogic_epi32(
+        _mm512_mask_permutexvar_epi16(shifted_even, zero_even, codes, subnormal), high_even, sign,
+        0xf8));
+  }
+
+ private:
+  // The shifted bfloat16 of the even and odd codes, and the codes moved to the high bytes.
+  void shift(__m512i codes, __m512i& high_even, __m512i& even, __m512i& odd) const {
+    auto place = [&](__m512i high_byte_codes) {  // (code >> 4 & keep) | bias
+      return _mm512_ternarylogic_epi32(_mm512_srai_epi16(high_byte_codes, 4), keep, bias, 0xea);
+    };
+    high_even = _mm512_slli_epi16(codes, 8);
+    even = place(high_even);
+    odd = place(codes);
   }
 };
 
-// Splits x[t, c] · scale[c] · factor (scale nullptr: 1) into the layout the blocks read, for
-// `tokens` rows of `cols` columns, x_stride floats apart, into rows of `stride` (a multiple of
-// kStep) zero-padded: per step and token the hi parts of the first and second weight vectors'
-// columns, then their lo parts. Interleaved: the first vector holds the even columns, the
-// second the odd ones; otherwise columns 0..31 and 32..63 of the step.
+// What the activations of a scale row are multiplied by before the split (already × 2^8):
+// one factor per column, or one per step (block scales whose blocks hold whole steps, as
+// DeepSeek's 128 × 128 do: no per-column expansion), or one for all.
+struct SplitScales {
+  const float* per_column = nullptr;
+  const float* per_step = nullptr;
+  float all = 1.0f;
+};
+
+// Splits x[t, c] · scale(c) into the layout the blocks read, for `tokens` rows of `cols`
+// columns, x_stride floats apart, into rows of `stride` (a multiple of kStep) zero-padded: per
+// step and token the hi parts of the first and second weight vectors' columns, then their lo
+// parts. Interleaved: the first vector holds the even columns, the second the odd ones;
+// otherwise columns 0..31 and 32..63 of the step.
 template <bool kInterleaved>
-void split_activations(const float* x, int64_t x_stride, int64_t cols, const float* scale,
-                       float factor, int64_t tokens, int64_t stride, std::byte* out) {
+void split_activations(const float* x, int64_t x_stride, int64_t cols, const SplitScales& scales,
+                       int64_t tokens, int64_t stride, std::byte* out) {
   const __m512i even_index =
       _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26,
                        24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -140,16 +144,18 @@ void split_activations(const float* x, int64_t x_stride, int64_t cols, const flo
     const float* in = x + t * x_stride;
     std::byte* row = out + t * stride * 4;
     for (int64_t c = 0; c < stride; c += kStep) {
+      const __m512 step_scale =
+          _mm512_set1_ps(scales.per_step != nullptr ? scales.per_step[c / kStep] : scales.all);
       __m256i hi[4], lo[4];
       for (int q = 0; q < 4; ++q) {
         const int64_t left = cols - c - 16 * q;
         const auto lanes = static_cast<__mmask16>(left >= 16  ? 0xffff
                                                   : left <= 0 ? 0
                                                               : (1u << left) - 1);
-        __m512 v =
-            _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, in + c + 16 * q), _mm512_set1_ps(factor));
-        if (scale != nullptr)
-          v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(lanes, scale + c + 16 * q));
+        const __m512 scale = scales.per_column != nullptr
+                                 ? _mm512_maskz_loadu_ps(lanes, scales.per_column + c + 16 * q)
+                                 : step_scale;
+        const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, in + c + 16 * q), scale);
         hi[q] = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
         const __m512 hi_value =
             _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hi[q]), 16));
@@ -220,10 +226,9 @@ template <int kRows, int kTokens>
 }
 
 // kRows weight rows × kTokens tokens; `x` in the split layout, x_stride floats per token.
-// The inner loop runs the format's fast decoder over steps it is exact for (FP8: every code
-// with a nonzero exponent field) and leaves at the first step it is not; that step, and a
-// partial last one, takes the exact decoder. Both give the same bits for the codes they share,
-// so the results do not depend on which ran.
+// A step runs the format's fast decoder when it is exact for every row's codes (FP8: every
+// code with a nonzero exponent field), the exact one otherwise and for a partial last step.
+// Both give the same bits for the codes they share, so results do not depend on which ran.
 template <typename Format, int kRows, int kTokens>
 void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64_t x_stride,
            const float* out_scale, float* y, int64_t y_stride) {
@@ -246,29 +251,31 @@ void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64
     }
   };
   const int64_t full = cols - cols % kStep;
-  int64_t c = 0;
-  while (c < cols) {
-    for (; c < full; c += kStep) {
-      typename Format::Raw raw[kRows];
-      __mmask64 exceptional = 0;
+  for (int64_t c = 0; c < full; c += kStep) {
+    typename Format::Raw raw[kRows];
+    __mmask64 exceptional = 0;
 #pragma GCC unroll 8
-      for (int i = 0; i < kRows; ++i) {
-        raw[i] = Format::load(rows[i], c);
-        exceptional |= format.exceptional(raw[i]);
-      }
-      if (exceptional != 0) break;
-      prefetch(c);
-      __m512bh first[kRows], second[kRows];
-#pragma GCC unroll 8
-      for (int i = 0; i < kRows; ++i) format.fast(raw[i], first[i], second[i]);
-      multiply_step<kRows, kTokens>(first, second, x, x_stride, c, acc);
+    for (int i = 0; i < kRows; ++i) {
+      raw[i] = Format::load(rows[i], c);
+      exceptional |= format.exceptional(raw[i]);
     }
-    if (c >= cols) break;
     prefetch(c);
     __m512bh first[kRows], second[kRows];
-    for (int i = 0; i < kRows; ++i) Format::exact(rows[i], c, cols - c, first[i], second[i]);
+    if (exceptional != 0) [[unlikely]] {
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) format.exact(raw[i], first[i], second[i]);
+    } else {
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) format.fast(raw[i], first[i], second[i]);
+    }
     multiply_step<kRows, kTokens>(first, second, x, x_stride, c, acc);
-    c += kStep;
+  }
+  if (full < cols) {  // a partial last step: past the last column, codes read as 0
+    __m512bh first[kRows], second[kRows];
+    for (int i = 0; i < kRows; ++i) {
+      format.exact(Format::load_partial(rows[i], full, cols - full), first[i], second[i]);
+    }
+    multiply_step<kRows, kTokens>(first, second, x, x_stride, full, acc);
   }
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) y[t * y_stride + i] = reduce(acc[i][t]) * out_scale[i];
@@ -333,11 +340,10 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   thread_local std::vector<float> split_storage;
   auto* split = reinterpret_cast<std::byte*>(
       aligned_floats(split_storage, static_cast<size_t>(tokens * x_stride)));
-  auto split_with = [&](const float* scale) {
-    split_activations<Fp8::kInterleaved>(x, x_stride, w.cols, scale, kActivationScale, tokens,
-                                         x_stride, split);
+  auto split_with = [&](const SplitScales& scales) {
+    split_activations<Fp8::kInterleaved>(x, x_stride, w.cols, scales, tokens, x_stride, split);
   };
-  if (one_per_row) split_with(nullptr);
+  if (one_per_row) split_with({.all = kActivationScale});
   int64_t split_key = -1;
   const int rows_per_block = block_shape(tokens).rows;
   float out_scale[kMaxRows];
@@ -348,8 +354,17 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
         std::min({int64_t{rows_per_block}, row_end - r, one_per_row ? row_end - r : key_end - r});
     if (!one_per_row && key != split_key) {
       split_key = key;
-      w.expand_scale_row(key, 1.0f, scratch);
-      split_with(scratch);
+      if (w.scale_block_cols % kStep == 0) {
+        const float* grid = w.scales + key * w.scale_grid_cols;
+        const int64_t steps = (w.cols + kStep - 1) / kStep;
+        for (int64_t step = 0; step < steps; ++step) {
+          scratch[step] = grid[step * kStep / w.scale_block_cols] * kActivationScale;
+        }
+        split_with({.per_step = scratch});
+      } else {
+        w.expand_scale_row(key, kActivationScale, scratch);
+        split_with({.per_column = scratch});
+      }
     }
     for (int64_t i = 0; i < n_rows; ++i) {
       out_scale[i] = one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] : 1.0f;

@@ -12,10 +12,9 @@ bool cpu_has_avx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl");
 }
-// vdpbf16ps and vpermi2b: the avx512bf16 table's FP8 rows.
+// vdpbf16ps: the avx512bf16 table's FP8 rows.
 bool cpu_has_avx512_bf16() {
-  return cpu_has_avx512() && __builtin_cpu_supports("avx512bf16") &&
-         __builtin_cpu_supports("avx512vbmi");
+  return cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
 }
 bool cpu_has_avx2() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -74,7 +74,7 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
 const KernelTable& portable_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
-// avx512 with FP8 rows on vdpbf16ps (AVX512-BF16 and AVX512-VBMI).
+// avx512 with FP8 rows on vdpbf16ps (AVX512-BF16).
 const KernelTable& avx512_bf16_kernel_table();
 
 }  // namespace nextn

@@ -59,10 +59,11 @@ std::vector<float> run(const KernelTable& table, const WeightMatrix& w, const st
 
 TEST(Fp8Bf16Kernel, EveryCodeDecodesExactlyOnBothPaths) {
   const KernelTable* table = bf16_table();
-  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16 + VBMI";
+  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   // Row r holds one code at column 0 and 1.0 (0x38, a normal code) in the rest of the step;
   // x is 1 at column 0 and 0 elsewhere, so y[r] is that code's value times the scale. A code
-  // with a zero exponent field sends its step to the table lookup, any other to the shifts.
+  // with a zero exponent field sends its step to the exact decoder (its mantissa looked up),
+  // any other to the shifts alone.
   std::vector<int> codes;
   for (int code = 0; code < 256; ++code) {
     if ((code & 0x7f) != 0x7f) codes.push_back(code);  // 0x7f / 0xff are NaN
@@ -87,7 +88,7 @@ TEST(Fp8Bf16Kernel, EveryCodeDecodesExactlyOnBothPaths) {
 
 TEST(Fp8Bf16Kernel, AZeroExponentCodeInOneRowChangesNoBitOfTheOthers) {
   const KernelTable* table = bf16_table();
-  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16 + VBMI";
+  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   const int64_t rows = 24, cols = 320;
   Fp8Matrix clean = quantized(rows, cols, 128, 5);
   for (auto& code : clean.codes) {
@@ -95,7 +96,7 @@ TEST(Fp8Bf16Kernel, AZeroExponentCodeInOneRowChangesNoBitOfTheOthers) {
   }
   Fp8Matrix dirty = clean;
   // Subnormal, zero and negative zero codes in row 3, in the middle of its second step, and in
-  // row 17 at its first column: their blocks' steps take the lookup.
+  // row 17 at its first column: their blocks' steps take the exact decoder.
   dirty.codes[3 * cols + 70] = 0x01;
   dirty.codes[3 * cols + 71] = 0x80;
   dirty.codes[3 * cols + 72] = 0x00;
@@ -126,7 +127,7 @@ TEST(Fp8Bf16Kernel, AZeroExponentCodeInOneRowChangesNoBitOfTheOthers) {
 
 TEST(Fp8Bf16Kernel, SplitActivationsStayWithinTwoToTheMinusSixteen) {
   const KernelTable* table = bf16_table();
-  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16 + VBMI";
+  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   const int64_t rows = 64, cols = 1000, tokens = 3;
   const Fp8Matrix m = quantized(rows, cols, 128, 11);
   const WeightMatrix w = m.view(rows, cols, 128);
