@@ -60,10 +60,11 @@ std::vector<float> run(const KernelTable& table, const WeightMatrix& w, const st
 TEST(Fp8Bf16Kernel, EveryCodeDecodesExactlyOnBothPaths) {
   const KernelTable* table = bf16_table();
   if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16";
-  // Row r holds one code at column 0 and 1.0 (0x38, a normal code) in the rest of the step;
-  // x is 1 at column 0 and 0 elsewhere, so y[r] is that code's value times the scale. A code
-  // with a zero exponent field sends its step to the exact decoder (its mantissa looked up),
-  // any other to the shifts alone.
+  // Row r holds one code at columns 0 and 1 (an even and an odd column, which the decoder
+  // treats apart) and 1.0 (0x38, a normal code) in the rest of the step; token t's x is 1 at
+  // column t and 0 elsewhere, so y[t, r] is that code's value times the scale. A code with a
+  // zero exponent field sends its step to the exact decoder (its mantissa looked up), any
+  // other to the shifts alone.
   std::vector<int> codes;
   for (int code = 0; code < 256; ++code) {
     if ((code & 0x7f) != 0x7f) codes.push_back(code);  // 0x7f / 0xff are NaN
@@ -72,17 +73,25 @@ TEST(Fp8Bf16Kernel, EveryCodeDecodesExactlyOnBothPaths) {
   const int64_t cols = 64;
   Fp8Matrix m;
   m.codes.assign(static_cast<size_t>(rows * cols), 0x38);
-  for (int64_t r = 0; r < rows; ++r)
+  for (int64_t r = 0; r < rows; ++r) {
     m.codes[static_cast<size_t>(r * cols)] = static_cast<uint8_t>(codes[r]);
+    m.codes[static_cast<size_t>(r * cols + 1)] = static_cast<uint8_t>(codes[r]);
+  }
   const int64_t block = 64;  // 64 × 64 blocks: one scale per row of a block, on the outputs
   m.scales.assign(static_cast<size_t>((rows + block - 1) / block), 0.5f);
   const WeightMatrix w = m.view(rows, cols, block);
-  std::vector<float> x(static_cast<size_t>(cols), 0.0f);
-  x[0] = 1.0f;
-  const std::vector<float> y = run(*table, w, x, 1);
-  for (int64_t r = 0; r < rows; ++r) {
-    const auto code = static_cast<uint8_t>(codes[r]);
-    EXPECT_EQ(y[r], fp8_e4m3_to_f32(code) * 0.5f) << "code 0x" << std::hex << int{code};
+  std::vector<float> x(static_cast<size_t>(2 * cols), 0.0f);
+  x[0] = 1.0f;                     // token 0: column 0
+  x[cols + 1] = 1.0f;              // token 1: column 1
+  for (int64_t tokens : {1, 2}) {  // one token and two take different block shapes
+    const std::vector<float> y = run(*table, w, x, tokens);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto code = static_cast<uint8_t>(codes[r]);
+        EXPECT_EQ(y[t * rows + r], fp8_e4m3_to_f32(code) * 0.5f)
+            << "code 0x" << std::hex << int{code} << " in column " << t;
+      }
+    }
   }
 }
 
