@@ -24,6 +24,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/avx512_reduce.h"
 #include "kernels/fma_chains.h"
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
@@ -40,15 +41,7 @@ constexpr int64_t padded(int64_t cols) {
 constexpr int kRowBlock = 4;    // weight rows per block (batches)
 constexpr int kTokenBlock = 4;  // tokens per block
 
-// A fixed-order horizontal sum (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized).
-inline float reduce(__m512 v) {
-  const __m256 low = _mm512_castps512_ps256(v);
-  const __m256 high = _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m256 sum8 = _mm256_add_ps(low, high);
-  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
-  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
-}
+using avx512::reduce;
 
 inline __mmask16 lane_mask(int64_t remaining) {
   if (remaining >= 16) return static_cast<__mmask16>(0xffff);

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/avx512_reduce.h"
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
 
@@ -180,14 +181,7 @@ void split_activations(const float* x, int64_t x_stride, int64_t cols, const Spl
   }
 }
 
-inline float reduce(__m512 v) {  // a fixed order, as in the avx512 table
-  const __m256 low = _mm512_castps512_ps256(v);
-  const __m256 high = _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(3, 2, 3, 2)));
-  const __m256 sum8 = _mm256_add_ps(low, high);
-  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
-  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
-}
+using avx512::reduce;
 
 // One step of a block: the weights of step `c` of each row (decoded), times every token. Each
 // output takes its four products in the same order (hi × even, hi × odd, lo × even, lo × odd)
