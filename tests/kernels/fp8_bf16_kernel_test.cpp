@@ -25,33 +25,41 @@ struct Fp8Matrix {
   std::vector<uint8_t> codes;
   std::vector<float> scales;
   WeightMatrix view(int64_t rows, int64_t cols, int64_t block) const {
+    return view(rows, cols, block, block);
+  }
+  WeightMatrix view(int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols) const {
     return WeightMatrix{.dtype = DType::kF8E4M3,
                         .rows = rows,
                         .cols = cols,
                         .data = reinterpret_cast<const std::byte*>(codes.data()),
                         .scales = scales.data(),
-                        .scale_block_rows = block,
-                        .scale_block_cols = block,
-                        .scale_grid_cols = (cols + block - 1) / block};
+                        .scale_block_rows = block_rows,
+                        .scale_block_cols = block_cols,
+                        .scale_grid_cols = (cols + block_cols - 1) / block_cols};
   }
 };
 
 // Codes as a quantizer writes them: normal weights, 448 at about 4 sigma.
-Fp8Matrix quantized(int64_t rows, int64_t cols, int64_t block, uint32_t seed) {
+Fp8Matrix quantized(int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols,
+                    uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, kFp8E4M3Max / 4.0f);
   Fp8Matrix m;
   m.codes.resize(static_cast<size_t>(rows * cols));
   for (auto& code : m.codes) code = f32_to_fp8_e4m3(normal(rng));
-  const int64_t grid = ((rows + block - 1) / block) * ((cols + block - 1) / block);
+  const int64_t grid =
+      ((rows + block_rows - 1) / block_rows) * ((cols + block_cols - 1) / block_cols);
   std::uniform_real_distribution<float> scale(0.001f, 0.01f);
   for (int64_t i = 0; i < grid; ++i) m.scales.push_back(scale(rng));
   return m;
 }
+Fp8Matrix quantized(int64_t rows, int64_t cols, int64_t block, uint32_t seed) {
+  return quantized(rows, cols, block, block, seed);
+}
 
 std::vector<float> run(const KernelTable& table, const WeightMatrix& w, const std::vector<float>& x,
-                       int64_t tokens) {
-  ThreadPool pool(1);
+                       int64_t tokens, int threads = 1) {
+  ThreadPool pool(threads);
   std::vector<float> y(static_cast<size_t>(tokens * w.rows));
   matmul_with(table, w, x.data(), w.cols, tokens, y.data(), w.rows, pool);
   return y;
@@ -156,6 +164,38 @@ TEST(Fp8Bf16Kernel, SplitActivationsStayWithinTwoToTheMinusSixteen) {
       // Each activation within 2^-16 of itself; fp32 sums add about cols × 2^-24 more.
       const double bound = (0x1p-16 + static_cast<double>(cols) * 0x1p-24) * magnitude;
       EXPECT_LE(std::fabs(y[t * rows + r] - exact), bound) << "row " << r << " token " << t;
+    }
+  }
+}
+
+// Bit for bit: a row's result whatever the thread count (the pool's chunks start at other rows)
+// and in a row slice (a view whose first row is not a scale block's), for scales per 64-column
+// step (128 × 128), per column (16 × 24), and one per row (channel).
+TEST(Fp8Bf16Kernel, ThreadsAndRowSlicesChangeNoBit) {
+  const KernelTable* table = bf16_table();
+  if (table == nullptr) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  struct Layout {
+    int64_t block_rows, block_cols;
+  };
+  const int64_t rows = 1030, cols = 320, tokens = 5;
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  for (float& v : x) v = dist(rng);
+  for (const Layout layout : {Layout{128, 128}, Layout{16, 24}, Layout{1, cols}}) {
+    SCOPED_TRACE(::testing::Message() << layout.block_rows << " x " << layout.block_cols);
+    const Fp8Matrix m = quantized(rows, cols, layout.block_rows, layout.block_cols, 8);
+    const WeightMatrix w = m.view(rows, cols, layout.block_rows, layout.block_cols);
+    const std::vector<float> whole = run(*table, w, x, tokens);
+    for (int threads : {2, 3}) {
+      EXPECT_EQ(run(*table, w, x, tokens, threads), whole) << threads << " threads";
+    }
+    const int64_t first = 37, count = 500;
+    const std::vector<float> part = run(*table, w.row_slice(first, count), x, tokens, 2);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < count; ++r) {
+        ASSERT_EQ(part[t * count + r], whole[t * rows + first + r]) << "row " << first + r;
+      }
     }
   }
 }
