@@ -22,7 +22,9 @@ struct Weights {
   WeightMatrix matrix;
 };
 
-Weights make_weights(DType dtype, int64_t rows, int64_t cols) {
+// FP8 scale blocks of block_rows × block_cols (DeepSeek: 128 × 128; one per row: 1 × cols).
+Weights make_weights(DType dtype, int64_t rows, int64_t cols, int64_t block_rows = 128,
+                     int64_t block_cols = 128) {
   Weights w;
   const size_t n = static_cast<size_t>(rows * cols);
   w.bytes.resize(n * dtype_size(dtype));
@@ -40,23 +42,27 @@ Weights make_weights(DType dtype, int64_t rows, int64_t cols) {
   }
   w.matrix = WeightMatrix{.dtype = dtype, .rows = rows, .cols = cols, .data = w.bytes.data()};
   if (dtype == DType::kF8E4M3) {
-    w.matrix.scale_block_rows = w.matrix.scale_block_cols = 128;
-    w.matrix.scale_grid_cols = (cols + 127) / 128;
-    w.scales.assign(static_cast<size_t>(((rows + 127) / 128) * w.matrix.scale_grid_cols), 0.01f);
+    w.matrix.scale_block_rows = block_rows;
+    w.matrix.scale_block_cols = block_cols;
+    w.matrix.scale_grid_cols = (cols + block_cols - 1) / block_cols;
+    w.scales.assign(
+        static_cast<size_t>(((rows + block_rows - 1) / block_rows) * w.matrix.scale_grid_cols),
+        0.01f);
     w.matrix.scales = w.scales.data();
   }
   return w;
 }
 
-// args: dtype, rows, cols, tokens, threads
+// args: dtype, rows, cols, tokens, threads[, FP8 scales: 1 = one per row]
 void BM_Matmul(benchmark::State& state) {
   const auto dtype = static_cast<DType>(state.range(0));
   const int64_t rows = state.range(1);
   const int64_t cols = state.range(2);
   const int64_t tokens = state.range(3);
   ThreadPool pool(static_cast<int>(state.range(4)));
+  const bool per_row = state.range(5) == 1;
   // Several copies of a small matrix would stay cached anyway; one large one streams.
-  Weights w = make_weights(dtype, rows, cols);
+  Weights w = per_row ? make_weights(dtype, rows, cols, 1, cols) : make_weights(dtype, rows, cols);
   std::vector<float> x(static_cast<size_t>(tokens * cols), 0.5f);
   std::vector<float> y(static_cast<size_t>(tokens * rows));
   for (auto _ : state) {
@@ -75,18 +81,21 @@ void matmul_args(benchmark::internal::Benchmark* b) {
   for (DType dtype : {DType::kBF16, DType::kF8E4M3, DType::kF32}) {
     const auto d = static_cast<int64_t>(dtype);
     for (int64_t tokens : {1, 2, 4, 9, 32, 128}) {
-      b->Args({d, 512, 2048, tokens, 1});  // cache-resident
+      b->Args({d, 512, 2048, tokens, 1, 0});  // cache-resident
     }
     for (int64_t tokens : {1, 2, 4, 9}) {
-      b->Args({d, 65536, 2048, tokens, 1});  // streamed from memory
-      b->Args({d, 65536, 2048, tokens, 2});
+      b->Args({d, 65536, 2048, tokens, 1, 0});  // streamed from memory
+      b->Args({d, 65536, 2048, tokens, 2, 0});
     }
   }
+  // FP8 with one scale per row (compressed-tensors "channel"), 4096 wide: 4-row tasks.
+  const auto fp8 = static_cast<int64_t>(DType::kF8E4M3);
+  for (int64_t threads : {1, 2}) b->Args({fp8, 1024, 4096, 1, threads, 1});
 }
 
 BENCHMARK(BM_Matmul)
     ->Apply(matmul_args)
-    ->ArgNames({"dtype", "rows", "cols", "tokens", "threads"})
+    ->ArgNames({"dtype", "rows", "cols", "tokens", "threads", "per_row_scales"})
     ->UseRealTime();
 
 }  // namespace

@@ -278,8 +278,9 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   for (int64_t r = row_begin; r < row_end;) {
     const int64_t key = w.scale_row_of(r);
     const int64_t key_end = (key + 1) * w.scale_block_rows - w.first_row;  // first row of the next
-    const int64_t n_rows = std::min({int64_t{kFp8RowBlock}, row_end - r, key_end - r});
-    const float* grid = w.scales + key * w.scale_grid_cols;
+    // One scale per row multiplies the outputs: blocks need not stop at scale rows.
+    const int64_t n_rows =
+        std::min({int64_t{kFp8RowBlock}, row_end - r, one_per_row ? row_end - r : key_end - r});
     const float* input = x;
     if (!one_per_row) {
       if (key != scaled_key) {
@@ -308,7 +309,8 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
     }
     for (int64_t i = 0; i < n_rows; ++i) {
       refs[i] = w.data + static_cast<size_t>((r + i) * w.cols);
-      out_scale[i] = one_per_row ? grid[0] * kFp8ScaleScale : 1.0f;
+      out_scale[i] =
+          one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] * kFp8ScaleScale : 1.0f;
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
       const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
