@@ -57,9 +57,6 @@ constexpr float kActivationScale = 0x1p8f;
 // lookup of their mantissa in a 32-word table (vpermw), and their sign put back; the other
 // codes keep the shifted bits.
 struct Fp8 {
-  static constexpr int64_t kBytes = 1;
-  static constexpr bool kInterleaved = true;     // activations in the even / odd column order
-  static constexpr int64_t kPrefetchBlocks = 2;  // blocks ahead (see block())
   using Raw = __m512i;
 
   __m512i keep = _mm512_set1_epi16(static_cast<short>(0x87f0));
@@ -131,10 +128,8 @@ struct SplitScales {
 
 // Splits x[t, c] · scale(c) into the layout the blocks read, for `tokens` rows of `cols`
 // columns, x_stride floats apart, into rows of `stride` (a multiple of kStep) zero-padded: per
-// step and token the hi parts of the first and second weight vectors' columns, then their lo
-// parts. Interleaved: the first vector holds the even columns, the second the odd ones;
-// otherwise columns 0..31 and 32..63 of the step.
-template <bool kInterleaved>
+// step and token the hi parts of the even columns, of the odd ones, then their lo parts (the
+// order Fp8 decodes the codes in).
 void split_activations(const float* x, int64_t x_stride, int64_t cols, const SplitScales& scales,
                        int64_t tokens, int64_t stride, std::byte* out) {
   const __m512i even_index =
@@ -166,14 +161,9 @@ void split_activations(const float* x, int64_t x_stride, int64_t cols, const Spl
         const __m512i first = _mm512_inserti64x4(_mm512_castsi256_si512(part[0]), part[1], 1);
         const __m512i second = _mm512_inserti64x4(_mm512_castsi256_si512(part[2]), part[3], 1);
         std::byte* step = row + 4 * c;
-        if constexpr (kInterleaved) {
-          _mm512_store_si512(step + 64 * at, _mm512_permutex2var_epi16(first, even_index, second));
-          _mm512_store_si512(step + 64 * (at + 1),
-                             _mm512_permutex2var_epi16(first, odd_index, second));
-        } else {
-          _mm512_store_si512(step + 64 * at, first);
-          _mm512_store_si512(step + 64 * (at + 1), second);
-        }
+        _mm512_store_si512(step + 64 * at, _mm512_permutex2var_epi16(first, even_index, second));
+        _mm512_store_si512(step + 64 * (at + 1),
+                           _mm512_permutex2var_epi16(first, odd_index, second));
       };
       store(hi, 0);
       store(lo, 2);
@@ -220,37 +210,33 @@ template <int kRows, int kTokens>
 }
 
 // kRows weight rows × kTokens tokens; `x` in the split layout, x_stride floats per token.
-// A step runs the format's fast decoder when it is exact for every row's codes (FP8: every
-// code with a nonzero exponent field), the exact one otherwise and for a partial last step.
-// Both give the same bits for the codes they share, so results do not depend on which ran.
-template <typename Format, int kRows, int kTokens>
+// A step runs the fast decoder when every row's codes have a nonzero exponent field, the
+// exact one otherwise and for a partial last step. Both give the same bits for the codes they
+// share, so results do not depend on which ran.
+template <int kRows, int kTokens>
 void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64_t x_stride,
            const float* out_scale, float* y, int64_t y_stride) {
-  const Format format;
+  const Fp8 format;
   __m512 acc[kRows][kTokens];
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
   }
   // The rows of a block lie in different 4 KiB pages, where the hardware prefetcher stops:
-  // fetch the same columns of the rows two blocks ahead into L2 (one token from DRAM: 20.3 GB/s
+  // fetch the step's line of the rows two blocks ahead into L2 (one token from DRAM: 20.3 GB/s
   // one block ahead, 22.8 two).
   auto prefetch = [&](int64_t c) {
 #pragma GCC unroll 8
     for (int i = 0; i < kRows; ++i) {
-      const std::byte* ahead =
-          rows[i] + (c + Format::kPrefetchBlocks * kRows * cols) * Format::kBytes;
-      for (int64_t line = 0; line < kStep * Format::kBytes; line += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
-      }
+      _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + 2 * kRows * cols), _MM_HINT_T1);
     }
   };
   const int64_t full = cols - cols % kStep;
   for (int64_t c = 0; c < full; c += kStep) {
-    typename Format::Raw raw[kRows];
+    Fp8::Raw raw[kRows];
     __mmask64 exceptional = 0;
 #pragma GCC unroll 8
     for (int i = 0; i < kRows; ++i) {
-      raw[i] = Format::load(rows[i], c);
+      raw[i] = Fp8::load(rows[i], c);
       exceptional |= format.exceptional(raw[i]);
     }
     prefetch(c);
@@ -267,7 +253,7 @@ void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64
   if (full < cols) {  // a partial last step: past the last column, codes read as 0
     __m512bh first[kRows], second[kRows];
     for (int i = 0; i < kRows; ++i) {
-      format.exact(Format::load_partial(rows[i], full, cols - full), first[i], second[i]);
+      format.exact(Fp8::load_partial(rows[i], full, cols - full), first[i], second[i]);
     }
     multiply_step<kRows, kTokens>(first, second, x, x_stride, full, acc);
   }
@@ -293,35 +279,33 @@ BlockShape block_shape(int64_t tokens) {
 using Block = void (*)(const std::byte* const*, int64_t, const std::byte*, int64_t, const float*,
                        float*, int64_t);
 
-template <typename Format, int kRows, size_t... kTokens>
+template <int kRows, size_t... kTokens>
 constexpr std::array<Block, kTokenBlock + 1> token_blocks(std::index_sequence<kTokens...>) {
-  return {nullptr, &block<Format, kRows, static_cast<int>(kTokens + 1)>...};
+  return {nullptr, &block<kRows, static_cast<int>(kTokens + 1)>...};
 }
 
-template <typename Format, size_t... kRows>
+template <size_t... kRows>
 constexpr auto make_blocks(std::index_sequence<kRows...>) {
   return std::array<std::array<Block, kTokenBlock + 1>, kMaxRows + 1>{
-      std::array<Block, kTokenBlock + 1>{}, token_blocks<Format, static_cast<int>(kRows + 1)>(
-                                                std::make_index_sequence<kTokenBlock>{})...};
+      std::array<Block, kTokenBlock + 1>{},
+      token_blocks<static_cast<int>(kRows + 1)>(std::make_index_sequence<kTokenBlock>{})...};
 }
 
-template <typename Format>
-constexpr auto kBlocks = make_blocks<Format>(std::make_index_sequence<kMaxRows>{});
+constexpr auto kBlocks = make_blocks(std::make_index_sequence<kMaxRows>{});
 
 // Rows [r, r + n_rows) for every token, in blocks of the batch's shape.
-template <typename Format>
 void run_blocks(const WeightMatrix& w, int64_t r, int64_t n_rows, const std::byte* split,
                 int64_t x_stride, int64_t tokens, const float* out_scale, float* y,
                 int64_t y_stride) {
   const BlockShape shape = block_shape(tokens);
   const std::byte* refs[kMaxRows];
   for (int64_t i = 0; i < n_rows; ++i) {
-    refs[i] = w.data + static_cast<size_t>((r + i) * w.cols * Format::kBytes);
+    refs[i] = w.data + static_cast<size_t>((r + i) * w.cols);
   }
   for (int64_t t = 0; t < tokens; t += shape.tokens) {
     const int64_t n_tokens = std::min<int64_t>(shape.tokens, tokens - t);
-    kBlocks<Format>[n_rows][n_tokens](refs, w.cols, split + 4 * t * x_stride, x_stride, out_scale,
-                                      y + t * y_stride + r, y_stride);
+    kBlocks[n_rows][n_tokens](refs, w.cols, split + 4 * t * x_stride, x_stride, out_scale,
+                              y + t * y_stride + r, y_stride);
   }
 }
 
@@ -335,7 +319,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   auto* split = reinterpret_cast<std::byte*>(
       aligned_floats(split_storage, static_cast<size_t>(tokens * x_stride)));
   auto split_with = [&](const SplitScales& scales) {
-    split_activations<Fp8::kInterleaved>(x, x_stride, w.cols, scales, tokens, x_stride, split);
+    split_activations(x, x_stride, w.cols, scales, tokens, x_stride, split);
   };
   if (one_per_row) split_with({.all = kActivationScale});
   int64_t split_key = -1;
@@ -363,7 +347,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
     for (int64_t i = 0; i < n_rows; ++i) {
       out_scale[i] = one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] : 1.0f;
     }
-    run_blocks<Fp8>(w, r, n_rows, split, x_stride, tokens, out_scale, y, y_stride);
+    run_blocks(w, r, n_rows, split, x_stride, tokens, out_scale, y, y_stride);
     r += n_rows;
   }
 }
