@@ -44,7 +44,7 @@ void decode_f16(const std::byte* row, int64_t cols, float* out) {
 // One scale per block of scale_block_cols columns along the row.
 void decode_fp8(const WeightMatrix& w, int64_t r, const std::byte* row, float* out) {
   const std::array<float, 256>& table = fp8_table();
-  const float* scales = w.scales + w.scale_row_of(r) * w.scale_grid_cols;
+  const float* scales = w.scales_of_row(r);
   for (int64_t block = 0; block * w.scale_block_cols < w.cols; ++block) {
     const float scale = scales[block];
     const int64_t begin = block * w.scale_block_cols;
@@ -112,8 +112,7 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
     // in; avx512bf16: split into two bfloat16 parts): tasks of whole scale rows, or with one
     // scale per row (channel, tensor), of at least 64 rows (1024 × 4096, one token, two
     // threads on avx512bf16: 26.7 GMAC/s with 4-row tasks, 60.0 with 64).
-    const bool one_per_row = w.scale_block_cols >= w.cols;
-    const int64_t unit = one_per_row ? 64 : w.scale_block_rows;
+    const int64_t unit = w.one_scale_per_row() ? 64 : w.scale_block_rows;
     if (unit > 1 && w.rows >= 2 * unit * pool.size()) grain = (grain + unit - 1) / unit * unit;
   }
   const RowKernel kernel = table.for_dtype(w.dtype);  // resolved once per call
@@ -137,7 +136,7 @@ void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
   const RowCombiner combine = active_kernels().combiner_for(w.dtype);
   // The SIMD FP8 combiner takes one scale per group of 16 columns.
   const bool groups_share_a_scale =
-      w.dtype != DType::kF8E4M3 || w.scale_block_cols % 16 == 0 || w.scale_block_cols >= w.cols;
+      w.dtype != DType::kF8E4M3 || w.scale_block_cols % 16 == 0 || w.one_scale_per_row();
   if (combine != nullptr && groups_share_a_scale) {
     combine(w, first_row, count, coefficients, y);
     return;

@@ -267,7 +267,7 @@ constexpr std::array<std::array<Fp8Block, kTokenBlock + 1>, kFp8RowBlock + 1> kF
 // of rows never straddles two scale rows.
 void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
               int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
-  const bool one_per_row = w.scale_block_cols >= w.cols;
+  const bool one_per_row = w.one_scale_per_row();
   thread_local std::vector<float> scaled_storage;
   float* scaled = one_per_row
                       ? nullptr
@@ -277,10 +277,9 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   float out_scale[kFp8RowBlock];
   for (int64_t r = row_begin; r < row_end;) {
     const int64_t key = w.scale_row_of(r);
-    const int64_t key_end = (key + 1) * w.scale_block_rows - w.first_row;  // first row of the next
     // One scale per row multiplies the outputs: blocks need not stop at scale rows.
-    const int64_t n_rows =
-        std::min({int64_t{kFp8RowBlock}, row_end - r, one_per_row ? row_end - r : key_end - r});
+    const int64_t n_rows = std::min({int64_t{kFp8RowBlock}, row_end - r,
+                                     one_per_row ? row_end - r : w.next_scale_row_start(r) - r});
     const float* input = x;
     if (!one_per_row) {
       if (key != scaled_key) {
@@ -309,8 +308,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
     }
     for (int64_t i = 0; i < n_rows; ++i) {
       refs[i] = w.data + static_cast<size_t>((r + i) * w.cols);
-      out_scale[i] =
-          one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] * kFp8ScaleScale : 1.0f;
+      out_scale[i] = one_per_row ? w.scales_of_row(r + i)[0] * kFp8ScaleScale : 1.0f;
     }
     for (int64_t t = 0; t < tokens; t += kTokenBlock) {
       const int64_t n_tokens = std::min<int64_t>(kTokenBlock, tokens - t);
@@ -387,7 +385,7 @@ void combine_fp8(const WeightMatrix& w, int64_t first_row, int64_t count, const 
     }
     for (int64_t i = 0; i < count; ++i) {
       const int64_t r = first_row + i;
-      const float* grid = w.scales + w.scale_row_of(r) * w.scale_grid_cols;
+      const float* grid = w.scales_of_row(r);
       const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
       const std::byte* row = w.data + static_cast<size_t>(r * w.cols + c0);
       for (int v = 0; v < 4; ++v) {

@@ -314,7 +314,7 @@ void run_blocks(const WeightMatrix& w, int64_t r, int64_t n_rows, const std::byt
 // straddles two. `x` is as given, zero-padded to x_stride columns.
 void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
               int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
-  const bool one_per_row = w.scale_block_cols >= w.cols;
+  const bool one_per_row = w.one_scale_per_row();
   thread_local std::vector<float> split_storage;
   auto* split = reinterpret_cast<std::byte*>(
       aligned_floats(split_storage, static_cast<size_t>(tokens * x_stride)));
@@ -327,13 +327,12 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   float out_scale[kMaxRows];
   for (int64_t r = row_begin; r < row_end;) {
     const int64_t key = w.scale_row_of(r);
-    const int64_t key_end = (key + 1) * w.scale_block_rows - w.first_row;
-    const int64_t n_rows =
-        std::min({int64_t{rows_per_block}, row_end - r, one_per_row ? row_end - r : key_end - r});
+    const int64_t n_rows = std::min({int64_t{rows_per_block}, row_end - r,
+                                     one_per_row ? row_end - r : w.next_scale_row_start(r) - r});
     if (!one_per_row && key != split_key) {
       split_key = key;
       if (w.scale_block_cols % kStep == 0) {
-        const float* grid = w.scales + key * w.scale_grid_cols;
+        const float* grid = w.scales_of_row(r);
         const int64_t steps = (w.cols + kStep - 1) / kStep;
         for (int64_t step = 0; step < steps; ++step) {
           scratch[step] = grid[step * kStep / w.scale_block_cols] * kActivationScale;
@@ -345,7 +344,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
       }
     }
     for (int64_t i = 0; i < n_rows; ++i) {
-      out_scale[i] = one_per_row ? w.scales[w.scale_row_of(r + i) * w.scale_grid_cols] : 1.0f;
+      out_scale[i] = one_per_row ? w.scales_of_row(r + i)[0] : 1.0f;
     }
     run_blocks(w, r, n_rows, split, x_stride, tokens, out_scale, y, y_stride);
     r += n_rows;

@@ -29,6 +29,15 @@ struct WeightMatrix {
 
   // FP8: the scale row (row of the scale grid) that row r of this view uses.
   int64_t scale_row_of(int64_t r) const { return (first_row + r) / scale_block_rows; }
+  // FP8: the scale_grid_cols scales of row r.
+  const float* scales_of_row(int64_t r) const { return scales + scale_row_of(r) * scale_grid_cols; }
+  // FP8: the first row of this view past r in another scale row.
+  int64_t next_scale_row_start(int64_t r) const {
+    return (scale_row_of(r) + 1) * scale_block_rows - first_row;
+  }
+  // FP8: one scale per row (a block spans every column: compressed-tensors channel or
+  // tensor), which kernels apply to a row's outputs rather than to the activations.
+  bool one_scale_per_row() const { return scale_block_cols >= cols; }
   // FP8: scale row `scale_row` expanded to one scale per column, times `factor`, into
   // out[0, cols).
   void expand_scale_row(int64_t scale_row, float factor, float* out) const {
