@@ -107,6 +107,13 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
   // Rows per task: enough work to amortize claiming a chunk, small enough to balance; whole
   // row blocks of the kernels.
   int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, w.cols)) / 4 * 4;
+  if (tokens == 1 && pool.size() > 1) {
+    // One token is bound by memory: two long contiguous ranges per thread keep each thread's
+    // prefetchers on few streams (bench decode on two threads, against 8-row tasks dealt in
+    // turn: BF16 +5%, FP8 +9%, medians of paired rounds).
+    const int64_t share = (w.rows + 2 * pool.size() - 1) / (2 * pool.size());
+    grain = std::max(grain, (share + 7) / 8 * 8);
+  }
   if (w.dtype == DType::kF8E4M3) {
     // FP8 kernels prepare the activations once per task and scale row (avx512: scales folded
     // in; avx512bf16: split into two bfloat16 parts): tasks of whole scale rows, or with one

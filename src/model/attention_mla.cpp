@@ -92,11 +92,18 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
           axpy(scores[s], place.kv->row(args.cache_layer, s), ol, latent);
       }
     });
-    // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul.
-    for (int64_t h = 0; h < heads; ++h) {
-      const WeightMatrix w_uv = w.kv_b_proj.row_slice(h * (nope + v_dim) + nope, v_dim);
-      project(ctx, w_uv, o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim);
-    }
+    // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads
+    // over the threads (one synchronisation a layer, not one per head).
+    auto w_uv = [&](int64_t h) { return w.kv_b_proj.row_slice(h * (nope + v_dim) + nope, v_dim); };
+    const size_t scratch_floats = matmul_scratch_floats(latent);
+    ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
+      float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kRow, scratch_floats);
+      for (int64_t h = h_begin; h < h_end; ++h) {
+        matmul_serial(w_uv(h), o_latent + h * latent, heads * latent, T, o + h * v_dim,
+                      heads * v_dim, scratch);
+      }
+    });
+    for (int64_t h = 0; h < heads; ++h) count_traffic(ctx, w_uv(h), T);
   } else {
     // Naive: expand k_nope and v of every cached position, per head, one sequence (a run of
     // rows sharing a cache) at a time.

@@ -41,26 +41,45 @@ void sampling_probabilities(std::span<const float> logits, const SamplingParams&
   const bool top_k = params.top_k > 0 && static_cast<size_t>(params.top_k) < V;
   const bool top_p = params.top_p < 1.0f;
   if (top_k || top_p) {
-    // Token ids by decreasing probability (ties: lower id first), once per call.
+    // Token ids by decreasing probability (ties: lower id first), sorted only as far as the
+    // cut needs: top-p usually keeps a few dozen of a vocabulary of 10^5, and a full sort of
+    // that took milliseconds a token.
+    auto before = [&](int32_t a, int32_t b) {
+      return probabilities[a] > probabilities[b] || (probabilities[a] == probabilities[b] && a < b);
+    };
     thread_local std::vector<int32_t> order;
     order.resize(V);
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-      return probabilities[a] > probabilities[b] || (probabilities[a] == probabilities[b] && a < b);
-    });
+    size_t sorted = 0;  // order[0, sorted) is the sorted head; the rest follow it in any order
+    auto sort_head = [&](size_t n) {
+      n = std::min(n, V);
+      if (n <= sorted) return;
+      if (n < V) std::nth_element(order.begin() + sorted, order.begin() + n, order.end(), before);
+      std::sort(order.begin() + sorted, order.begin() + n, before);
+      sorted = n;
+    };
     size_t keep = top_k ? static_cast<size_t>(params.top_k) : V;
     if (top_p) {
-      // Keep the smallest prefix whose mass reaches top_p (renormalized after top-k).
+      // Keep the smallest head whose mass reaches top_p, renormalized after top-k (without
+      // top-k the whole mass is `sum` over the normalized probabilities).
       float kept_mass = 0.0f;
-      for (size_t i = 0; i < keep; ++i) kept_mass += probabilities[order[i]];
+      if (top_k) {
+        sort_head(keep);
+        for (size_t i = 0; i < keep; ++i) kept_mass += probabilities[order[i]];
+      } else {
+        for (float p : probabilities) kept_mass += p;
+      }
       float mass = 0.0f;
       for (size_t i = 0; i < keep; ++i) {
+        if (i == sorted) sort_head(std::max<size_t>(64, 4 * sorted));
         mass += probabilities[order[i]] / kept_mass;
         if (mass >= params.top_p) {
           keep = i + 1;
           break;
         }
       }
+    } else {
+      sort_head(keep);
     }
     for (size_t i = keep; i < V; ++i) probabilities[order[i]] = 0.0f;
   }
