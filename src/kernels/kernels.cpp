@@ -189,16 +189,4 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-void softmax(float* values, int64_t n) {
-  float max = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) max = std::fmax(max, values[i]);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    values[i] = std::exp(values[i] - max);
-    sum += values[i];
-  }
-  const float inverse = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) values[i] *= inverse;
-}
-
 }  // namespace nextn

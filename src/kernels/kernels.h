@@ -38,6 +38,16 @@ size_t matmul_scratch_floats(int64_t cols);
 void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,
               float eps, float* y);
 
+// The two halves of attention for query heads that share their cache rows (MLA: every head;
+// GQA: a KV head's group), so each row is read once for a block of heads instead of once per
+// head (matmul_table.h AttentionScores / AttentionValues, on the active table).
+void attention_scores(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                      int64_t key_stride, int64_t n_keys, int64_t dim, float scale, float* scores,
+                      int64_t score_stride);
+void attention_values(const float* p, int64_t p_stride, int64_t queries, const float* values,
+                      int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
+                      int64_t out_stride);
+
 float dot(const float* a, const float* b, int64_t n);
 // y += a · x
 void axpy(float a, const float* x, float* y, int64_t n);
@@ -49,4 +59,6 @@ inline float silu(float x);
 
 #include <cmath>
 
-inline float nextn::silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float nextn::silu(float x) {
+  return x / (1.0f + std::exp(-x));
+}

@@ -144,7 +144,10 @@ double fma_chains() {
 const KernelTable& avx2_kernel_table() {
   static const KernelTable table{.name = "avx2",
                                  .rows = {&rows<F32>, &rows<Bf16>, &rows<F16>, &rows<Fp8>},
-                                 .fma_chains = &fma_chains};
+                                 .fma_chains = &fma_chains,
+                                 .attention_scores = &attention_scores_portable,
+                                 .attention_values = &attention_values_portable,
+                                 .softmax = &softmax_portable};
   return table;
 }
 

@@ -447,7 +447,10 @@ const KernelTable& avx512_kernel_table() {
       .prepare = {&prepare_padded, &prepare_pairs, &prepare_padded, &prepare_fp8_order},
       .column_padding = kFp8Step,
       .fma_chains = &fma_chains,
-      .combine = {nullptr, &combine_bf16, nullptr, &combine_fp8}};
+      .combine = {nullptr, &combine_bf16, nullptr, &combine_fp8},
+      .attention_scores = &attention_scores_avx512,
+      .attention_values = &attention_values_avx512,
+      .softmax = &softmax_avx512};
   return table;
 }
 

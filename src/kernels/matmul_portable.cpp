@@ -9,7 +9,8 @@ void rows_portable(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
                    int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     decode_row(w, r, scratch);
-    for (int64_t t = 0; t < tokens; ++t) y[t * y_stride + r] = dot(scratch, x + t * x_stride, w.cols);
+    for (int64_t t = 0; t < tokens; ++t)
+      y[t * y_stride + r] = dot(scratch, x + t * x_stride, w.cols);
   }
 }
 
@@ -31,7 +32,10 @@ const KernelTable& portable_kernel_table() {
   static const KernelTable table{
       .name = "portable",
       .rows = {&rows_portable, &rows_portable, &rows_portable, &rows_portable},
-      .fma_chains = &scalar_chains};
+      .fma_chains = &scalar_chains,
+      .attention_scores = &attention_scores_portable,
+      .attention_values = &attention_values_portable,
+      .softmax = &softmax_portable};
   return table;
 }
 

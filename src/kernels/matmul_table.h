@@ -33,6 +33,17 @@ using InputPrep = void (*)(const float* x, int64_t x_stride, int64_t tokens, int
 using RowCombiner = void (*)(const WeightMatrix& w, int64_t first_row, int64_t count,
                              const float* coefficients, float* y);
 
+// scores[i · score_stride + s] = scale · Σ_{c < dim} q[i · q_stride + c] · keys[s · key_stride + c]
+// for i < queries, s < n_keys: the scores of query heads that read the same cache rows. Each
+// score is computed by the same operations whatever `queries` and `n_keys` are.
+using AttentionScores = void (*)(const float* q, int64_t q_stride, int64_t queries,
+                                 const float* keys, int64_t key_stride, int64_t n_keys, int64_t dim,
+                                 float scale, float* scores, int64_t score_stride);
+// out[i · out_stride + c] = Σ_{s < n_keys} p[i · p_stride + s] · values[s · value_stride + c] for
+// i < queries, c < dim (out overwritten), summed in ascending s whatever `queries` is.
+using AttentionValues = void (*)(const float* p, int64_t p_stride, int64_t queries,
+                                 const float* values, int64_t value_stride, int64_t n_keys,
+                                 int64_t dim, float* out, int64_t out_stride);
 struct KernelTable {
   std::string_view name;               // "portable", "avx2", "avx512", "avx512bf16"
   std::array<RowKernel, 4> rows{};     // indexed by DType
@@ -42,6 +53,9 @@ struct KernelTable {
   // multiply-adds done: the compute ceiling `nextn bench` reports against.
   double (*fma_chains)() = nullptr;
   std::array<RowCombiner, 4> combine{};  // nullptr: decode each row, then axpy
+  AttentionScores attention_scores = nullptr;
+  AttentionValues attention_values = nullptr;
+  void (*softmax)(float* values, int64_t n) = nullptr;  // in place, max-subtracted
 
   RowCombiner combiner_for(DType dtype) const { return combine[static_cast<size_t>(dtype)]; }
 
@@ -74,6 +88,22 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
 const KernelTable& portable_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
+// The attention kernels and softmax of the portable and AVX2 tables (attention.cpp).
+void attention_scores_portable(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                               int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
+                               float* scores, int64_t score_stride);
+void attention_values_portable(const float* p, int64_t p_stride, int64_t queries,
+                               const float* values, int64_t value_stride, int64_t n_keys,
+                               int64_t dim, float* out, int64_t out_stride);
+void softmax_portable(float* values, int64_t n);
+// The AVX-512 attention kernels (attention_avx512.cpp), entries of both AVX-512 tables.
+void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                             int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
+                             float* scores, int64_t score_stride);
+void attention_values_avx512(const float* p, int64_t p_stride, int64_t queries, const float* values,
+                             int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
+                             int64_t out_stride);
+void softmax_avx512(float* values, int64_t n);
 // avx512 with FP8 rows on vdpbf16ps (AVX512-BF16).
 const KernelTable& avx512_bf16_kernel_table();
 

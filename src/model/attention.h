@@ -31,6 +31,10 @@ struct AttentionArgs {
   float* out = nullptr;  // [T, H]
 };
 
+// Query heads per attention task, in blocks of the attention kernels' 4: a task's scores share
+// one scratch of kHeadsPerTask × attended positions (16 MLA heads: two tasks a token).
+constexpr int64_t kHeadsPerTask = 8;
+
 // The most cache slots any row of the pass attends to (the score scratch it needs).
 int64_t max_attended(const AttentionArgs& args);
 

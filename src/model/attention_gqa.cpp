@@ -15,7 +15,7 @@ int64_t kv_cache_width(const ModelConfig& config) {
 }
 
 void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, ThreadPool& pool) {
-  pool.reserve_scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(capacity));
+  pool.reserve_scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(capacity * kHeadsPerTask));
   if (const MlaConfig* mla = config.mla()) {
     pool.reserve_scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(mla->kv_lora_rank));
   }
@@ -71,22 +71,26 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 
   float* o = ctx.arena.take(T * heads * d);
   const auto score_floats = static_cast<size_t>(max_attended(args));
-  ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, score_floats);
+  // A KV head's group of query heads reads the same cache rows: tasks of up to
+  // kHeadsPerTask of them, so a row is read once per task rather than twice per head.
+  const int64_t width = 2 * kv_heads * d;
+  const int64_t per_group = (group + kHeadsPerTask - 1) / kHeadsPerTask;
+  ctx.pool.parallel_for(T * kv_heads * per_group, 1, [&](int64_t begin, int64_t end) {
+    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
+                                     score_floats * static_cast<size_t>(kHeadsPerTask));
     for (int64_t task = begin; task < end; ++task) {
-      const RowPlace& place = args.rows[task / heads];
-      const int64_t g = (task % heads) / group;  // the KV head this query head reads
+      const int64_t t = task / (kv_heads * per_group);
+      const int64_t g = task / per_group % kv_heads;  // the KV head these query heads read
+      const int64_t h0 = g * group + task % per_group * kHeadsPerTask;
+      const int64_t n = std::min(kHeadsPerTask, (g + 1) * group - h0);
+      const RowPlace& place = args.rows[t];
       const int64_t seen = place.slot + 1;
-      const float* qh = q + task * d;
-      for (int64_t s = 0; s < seen; ++s) {
-        scores[s] = scale * dot(qh, place.kv->row(args.cache_layer, s) + g * d, d);
-      }
-      softmax(scores, seen);
-      float* out = o + task * d;
-      std::fill(out, out + d, 0.0f);
-      for (int64_t s = 0; s < seen; ++s) {
-        axpy(scores[s], place.kv->row(args.cache_layer, s) + (kv_heads + g) * d, out, d);
-      }
+      const float* cache = place.kv->row(args.cache_layer, 0);
+      attention_scores(q + (t * heads + h0) * d, d, n, cache + g * d, width, seen, d, scale, scores,
+                       seen);
+      for (int64_t i = 0; i < n; ++i) softmax(scores + i * seen, seen);
+      attention_values(scores, seen, n, cache + (kv_heads + g) * d, width, seen, d,
+                       o + (t * heads + h0) * d, d);
     }
   });
   project(ctx, w.o_proj, o, heads * d, T, args.out, H);

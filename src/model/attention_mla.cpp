@@ -7,6 +7,7 @@
 //   naive:    k_nope_s = W_UK_h c_kv_s, v_s = W_UV_h c_kv_s; score_s = scale·(q_nope·k_nope_s +
 //             q_rope·k_rope_s); o_h = Σ_s p_s v_s
 // Both compute the same function; a test holds them equal.
+#include <algorithm>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -59,8 +60,9 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
   float* o = ctx.arena.take(T * heads * v_dim);
   const auto score_floats = static_cast<size_t>(max_attended(args));
   if (ctx.options.absorbed_mla) {
-    // q_lat[t, h] = W_UK_hᵀ q_nope[t, h]: the rows of W_UK_h combined by q_nope.
-    float* q_latent = ctx.arena.take(T * heads * latent);
+    // Per head one query of `width` values against the cache rows: [q_lat | q_rope], where
+    // q_lat[t, h] = W_UK_hᵀ q_nope[t, h] combines the rows of W_UK_h by q_nope.
+    float* q_cat = ctx.arena.take(T * heads * width);
     if (ctx.traffic != nullptr) {  // the W_UK rows combined below (W_UV goes through project)
       ctx.traffic->bytes +=
           static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
@@ -69,27 +71,32 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
       float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
       for (int64_t h = h_begin; h < h_end; ++h) {
         for (int64_t t = 0; t < T; ++t) {
-          combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q + (t * heads + h) * qk,
-                       q_latent + (t * heads + h) * latent, row);
+          const float* q_head = q + (t * heads + h) * qk;
+          float* query = q_cat + (t * heads + h) * width;
+          combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q_head, query, row);
+          std::copy(q_head + nope, q_head + qk, query + latent);
         }
       }
     });
-    float* o_latent = ctx.arena.take_zeroed(T * heads * latent);
-    ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
-      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, score_floats);
+    // Every head reads the same cache rows: tasks of a token's heads in blocks, so a row is
+    // read once per block rather than twice per head.
+    float* o_latent = ctx.arena.take(T * heads * latent);
+    const int64_t blocks = (heads + kHeadsPerTask - 1) / kHeadsPerTask;
+    ctx.pool.parallel_for(T * blocks, 1, [&](int64_t begin, int64_t end) {
+      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
+                                       score_floats * static_cast<size_t>(kHeadsPerTask));
       for (int64_t task = begin; task < end; ++task) {
-        const RowPlace& place = args.rows[task / heads];
+        const int64_t t = task / blocks;
+        const int64_t h0 = task % blocks * kHeadsPerTask;
+        const int64_t n = std::min(kHeadsPerTask, heads - h0);
+        const RowPlace& place = args.rows[t];
         const int64_t seen = place.slot + 1;
-        const float* ql = q_latent + task * latent;
-        const float* qr = q + task * qk + nope;
-        for (int64_t s = 0; s < seen; ++s) {
-          const float* row = place.kv->row(args.cache_layer, s);
-          scores[s] = scale * (dot(ql, row, latent) + dot(qr, row + latent, rope_dim));
-        }
-        softmax(scores, seen);
-        float* ol = o_latent + task * latent;
-        for (int64_t s = 0; s < seen; ++s)
-          axpy(scores[s], place.kv->row(args.cache_layer, s), ol, latent);
+        const float* cache = place.kv->row(args.cache_layer, 0);
+        attention_scores(q_cat + (t * heads + h0) * width, width, n, cache, width, seen, width,
+                         scale, scores, seen);
+        for (int64_t i = 0; i < n; ++i) softmax(scores + i * seen, seen);
+        attention_values(scores, seen, n, cache, width, seen, latent,
+                         o_latent + (t * heads + h0) * latent, latent);
       }
     });
     // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads

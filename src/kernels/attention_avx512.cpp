@@ -1,0 +1,164 @@
+// AVX-512 attention kernels (compiled with -mavx512f; entries of the avx512 tables).
+//
+// Softmax: vector max, e^x by range reduction and a polynomial, vector sums.
+// Scores: blocks of up to 4 query heads × 4 cache rows, 16 columns a step, one accumulator per
+// score, so each cache row is loaded once for 4 heads and each query once for 4 rows. Values:
+// blocks of up to 4 heads × 64 output columns, every cache row's 64 columns loaded once for
+// the 4 heads and summed in ascending row order. Either way a score or an output is the same
+// sequence of operations whatever the block it lands in.
+// GCC 12 warns inside its own AVX-512 headers (as in matmul_avx512.cpp): silenced for this file.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "kernels/avx512_reduce.h"
+#include "kernels/matmul_table.h"
+
+namespace nextn {
+namespace {
+
+constexpr int kBlock = 4;
+
+inline __mmask16 tail_mask(int64_t remaining) {
+  return remaining >= 16 ? static_cast<__mmask16>(0xffff)
+                         : static_cast<__mmask16>((1u << remaining) - 1);
+}
+
+template <int kQueries, int kKeys>
+void score_block(const float* q, int64_t q_stride, const float* keys, int64_t key_stride,
+                 int64_t dim, float scale, float* scores, int64_t score_stride) {
+  __m512 acc[kQueries][kKeys];
+  for (auto& row : acc) {
+    for (__m512& a : row) a = _mm512_setzero_ps();
+  }
+  auto step = [&](int64_t c, __mmask16 mask) {
+    __m512 k[kKeys];
+    for (int j = 0; j < kKeys; ++j) k[j] = _mm512_maskz_loadu_ps(mask, keys + j * key_stride + c);
+    for (int i = 0; i < kQueries; ++i) {
+      const __m512 qi = _mm512_maskz_loadu_ps(mask, q + i * q_stride + c);
+      for (int j = 0; j < kKeys; ++j) acc[i][j] = _mm512_fmadd_ps(qi, k[j], acc[i][j]);
+    }
+  };
+  int64_t c = 0;
+  for (; c + 16 <= dim; c += 16) step(c, static_cast<__mmask16>(0xffff));
+  if (c < dim) step(c, tail_mask(dim - c));
+  for (int i = 0; i < kQueries; ++i) {
+    for (int j = 0; j < kKeys; ++j)
+      scores[i * score_stride + j] = scale * avx512::reduce(acc[i][j]);
+  }
+}
+
+using ScoreBlock = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float, float*,
+                            int64_t);
+template <int kQueries>
+constexpr std::array<ScoreBlock, kBlock + 1> score_blocks() {
+  return {nullptr, &score_block<kQueries, 1>, &score_block<kQueries, 2>, &score_block<kQueries, 3>,
+          &score_block<kQueries, 4>};
+}
+constexpr std::array<std::array<ScoreBlock, kBlock + 1>, kBlock + 1> kScoreBlocks = {
+    std::array<ScoreBlock, kBlock + 1>{}, score_blocks<1>(), score_blocks<2>(), score_blocks<3>(),
+    score_blocks<4>()};
+
+template <int kQueries>
+void value_block(const float* p, int64_t p_stride, const float* values, int64_t value_stride,
+                 int64_t n_keys, int64_t c0, int64_t dim, float* out, int64_t out_stride) {
+  __mmask16 masks[4];
+  for (int v = 0; v < 4; ++v) {
+    const int64_t remaining = dim - c0 - 16 * v;
+    masks[v] = remaining <= 0 ? static_cast<__mmask16>(0) : tail_mask(remaining);
+  }
+  __m512 acc[kQueries][4];
+  for (auto& row : acc) {
+    for (__m512& a : row) a = _mm512_setzero_ps();
+  }
+  for (int64_t s = 0; s < n_keys; ++s) {
+    const float* row = values + s * value_stride + c0;
+    __m512 v[4];
+    for (int k = 0; k < 4; ++k) v[k] = _mm512_maskz_loadu_ps(masks[k], row + 16 * k);
+    for (int i = 0; i < kQueries; ++i) {
+      const __m512 weight = _mm512_set1_ps(p[i * p_stride + s]);
+      for (int k = 0; k < 4; ++k) acc[i][k] = _mm512_fmadd_ps(weight, v[k], acc[i][k]);
+    }
+  }
+  for (int i = 0; i < kQueries; ++i) {
+    for (int k = 0; k < 4; ++k) {
+      _mm512_mask_storeu_ps(out + i * out_stride + c0 + 16 * k, masks[k], acc[i][k]);
+    }
+  }
+}
+
+using ValueBlock = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t, int64_t,
+                            float*, int64_t);
+constexpr std::array<ValueBlock, kBlock + 1> kValueBlocks = {
+    nullptr, &value_block<1>, &value_block<2>, &value_block<3>, &value_block<4>};
+
+// e^x for x ≤ 0: x = n ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor series to r^6
+// (relative error below 2^-22), times 2^n by vscalefps (which gives 0 far below the range).
+inline __m512 exp_nonpositive(__m512 x) {
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(0x1.715476p+0f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // ln 2 in two parts, so n · ln2_hi is exact for |n| < 2^10.
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e400p-1f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  for (const float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f}) {
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  }
+  return _mm512_scalef_ps(p, n);
+}
+
+}  // namespace
+
+void softmax_avx512(float* values, int64_t n) {
+  const __m512 lowest = _mm512_set1_ps(-INFINITY);
+  __m512 top = lowest;
+  for (int64_t i = 0; i < n; i += 16) {
+    top = _mm512_max_ps(top, _mm512_mask_loadu_ps(lowest, tail_mask(n - i), values + i));
+  }
+  const __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = tail_mask(n - i);
+    const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, values + i), max));
+    _mm512_mask_storeu_ps(values + i, mask, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(mask, e));
+  }
+  const __m512 inverse = _mm512_set1_ps(1.0f / avx512::reduce(sum));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = tail_mask(n - i);
+    _mm512_mask_storeu_ps(values + i, mask,
+                          _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), inverse));
+  }
+}
+
+void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                             int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
+                             float* scores, int64_t score_stride) {
+  for (int64_t i = 0; i < queries; i += kBlock) {
+    const auto* blocks = &kScoreBlocks[static_cast<size_t>(std::min<int64_t>(kBlock, queries - i))];
+    for (int64_t s = 0; s < n_keys; s += kBlock) {
+      (*blocks)[static_cast<size_t>(std::min<int64_t>(kBlock, n_keys - s))](
+          q + i * q_stride, q_stride, keys + s * key_stride, key_stride, dim, scale,
+          scores + i * score_stride + s, score_stride);
+    }
+  }
+}
+
+void attention_values_avx512(const float* p, int64_t p_stride, int64_t queries, const float* values,
+                             int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
+                             int64_t out_stride) {
+  for (int64_t i = 0; i < queries; i += kBlock) {
+    const ValueBlock block =
+        kValueBlocks[static_cast<size_t>(std::min<int64_t>(kBlock, queries - i))];
+    for (int64_t c0 = 0; c0 < dim; c0 += 64) {
+      block(p + i * p_stride, p_stride, values, value_stride, n_keys, c0, dim, out + i * out_stride,
+            out_stride);
+    }
+  }
+}
+
+}  // namespace nextn
