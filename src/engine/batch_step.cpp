@@ -58,6 +58,7 @@ void BatchStepper::prepare(Engine::Sequence& seq) {
       seq.recycled_history.emplace_back();
     }
     seq.forced_rows.assign(seq.mtp_kv.size(), 0);
+    seq.next_mtp_row.assign(seq.mtp_kv.size(), 0);
     seq.chain_hidden.resize(static_cast<size_t>(H));
     seq.first_draft_logits.resize(static_cast<size_t>(config_.vocab_size));
     seq.draft_probs.resize(static_cast<size_t>(seq.max_drafts * config_.vocab_size));
@@ -150,7 +151,11 @@ void BatchStepper::teacher_force(std::span<Engine::Sequence* const> seqs) {
     in_batch.clear();
     int64_t rows = 0;
     for (Engine::Sequence* seq : seqs) {
-      const int64_t from = seq->mtp_kv[k].size();
+      // Before a probe only the newest rows (DraftLengthController::kProbeWindow).
+      const bool probe = seq->draft_length != nullptr && seq->draft_length->probing();
+      const int64_t from =
+          DraftLengthController::catch_up_from(seq->next_mtp_row[k], newest_position(*seq),
+                                               probe ? DraftLengthController::kProbeWindow : 0);
       const int64_t to = newest_position(*seq) - k;  // row p needs t_{p+1+k}
       if (to <= from) continue;
       const float* input = k == 0 ? seq->pending_hidden.data() + (from - seq->pending_first_row) * H
@@ -179,6 +184,7 @@ void BatchStepper::teacher_force(std::span<Engine::Sequence* const> seqs) {
       seq.stats.mtp_seconds += seconds;
       ++seq.stats.mtp_forwards;
       seq.stats.mtp_rows += count;
+      seq.next_mtp_row[k] = from + count;
       const float* out = recycled_.data() + row * H;
       if (k + 1 < mtp_->layers()) {
         std::vector<float>& history = seq.recycled_history[k];

@@ -38,7 +38,8 @@ struct Engine::Sequence {
   std::unique_ptr<DraftLengthController> draft_length;
   KvCache target_kv;
   std::vector<KvCache> mtp_kv;
-  std::vector<int64_t> forced_rows;   // per MTP layer: rows computed from target states
+  std::vector<int64_t> forced_rows;   // per MTP layer: cache rows computed from target states
+  std::vector<int64_t> next_mtp_row;  // per MTP layer: the first row it has not been forced over
   std::vector<float> pending_hidden;  // target hidden states of rows not teacher-forced yet
   int64_t pending_first_row = 0;
   std::vector<std::vector<float>> recycled_history;  // D > 1: layer k's outputs per row

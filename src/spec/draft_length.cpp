@@ -63,6 +63,7 @@ double DraftLengthController::expected_rate(int64_t drafts) const {
 }
 
 int64_t DraftLengthController::choose() {
+  probing_ = false;
   const int64_t most = std::min(max_drafts_, ceiling_);
   int64_t best = 0;
   double best_rate = expected_rate(0);
@@ -80,6 +81,7 @@ int64_t DraftLengthController::choose() {
     for (int64_t k = 2; k <= most; ++k) {
       if (expected_rate(k) > expected_rate(probe)) probe = k;
     }
+    probing_ = true;
     return probe;
   }
   return best;

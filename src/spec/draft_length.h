@@ -14,7 +14,8 @@
 // notices a drafter that starts to guess well; with a useless drafter that costs one cheap step
 // in 32. K never exceeds a ceiling that starts at 1 and doubles after each step whose drafts
 // were all accepted, so an unknown drafter is tried with one draft, not K_max (a useless one
-// then costs a single cheap step, not a pass over K_max + 1 tokens and K_max MTP steps).
+// then costs a single cheap step, not a pass over K_max + 1 tokens and K_max MTP steps). Before
+// a probe the MTP layers catch up over the newest kProbeWindow rows only.
 #pragma once
 
 #include <array>
@@ -26,11 +27,24 @@ class DraftLengthController {
  public:
   static constexpr int64_t kMaxDrafts = 16;
   static constexpr int64_t kProbeInterval = 32;
+  // Rows the MTP layers are teacher-forced over before a probe: the newest ones only. The
+  // steps at K = 0 left them up to kProbeInterval rows behind, and catching all of those up
+  // cost more than the probe itself on a cache-resident model; the rows skipped stay out of
+  // their caches, which changes how well they draft (drafts are proposals), never the output.
+  static constexpr int64_t kProbeWindow = 8;
 
   explicit DraftLengthController(int64_t max_drafts);
 
   // K for the next step (≤ max_drafts).
   int64_t choose();
+  // Whether the last choose() was a probe after steps at K = 0 (see kProbeWindow).
+  bool probing() const { return probing_; }
+  // The first row an MTP layer is teacher-forced from, given the next row it has not seen and
+  // the newest row: that next row, or with a window (> 0) no earlier than newest − window. The
+  // floor is the same for every layer, so layer k + 1 only reads rows layer k has forced.
+  static int64_t catch_up_from(int64_t next_row, int64_t newest, int64_t window) {
+    return window > 0 && newest - window > next_row ? newest - window : next_row;
+  }
   // What the step did: K drafts, how many were accepted, and the measured times.
   void record(int64_t drafts, int64_t accepted, double verify_seconds, double mtp_seconds);
 
@@ -45,12 +59,14 @@ class DraftLengthController {
   int64_t max_drafts_;
   double alpha_ = 0.5;  // optimistic start: try drafting before judging the drafter
   int64_t alpha_observations_ = 0;
-  std::array<double, kMaxDrafts + 2> verify_{};  // mean seconds of a pass over n tokens; 0 = unmeasured
+  std::array<double, kMaxDrafts + 2>
+      verify_{};  // mean seconds of a pass over n tokens; 0 = unmeasured
   std::array<int64_t, kMaxDrafts + 2> verify_count_{};
   double mtp_step_ = 0.0;
   int64_t mtp_count_ = 0;
   int64_t steps_at_zero_ = 0;
   int64_t ceiling_ = 1;  // the largest K allowed now
+  bool probing_ = false;
 };
 
 }  // namespace nextn

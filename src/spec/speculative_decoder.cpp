@@ -32,8 +32,9 @@ SpeculativeDecoder::SpeculativeDecoder(const ModelConfig& config, const ModelWei
   const int64_t H = config.hidden_size;
   if (K > 0) {
     if (config.num_nextn_predict_layers == 0) {
-      fail("speculative decoding needs the checkpoint's MTP layers, and num_nextn_predict_layers "
-           "is 0: use --spec-tokens 0");
+      fail(
+          "speculative decoding needs the checkpoint's MTP layers, and num_nextn_predict_layers "
+          "is 0: use --spec-tokens 0");
     }
     mtp_ = std::make_unique<MtpModel>(config, weights, pool, options.mtp);
     for (int64_t k = 0; k < mtp_->layers(); ++k) {
@@ -64,13 +65,14 @@ int32_t SpeculativeDecoder::pick(std::span<const float> logits, const SamplingPa
 // target's hidden states, layer k ≥ 1 the recycled outputs of layer k − 1 at the same rows
 // (sequential MTP, SPEC §5); row p takes token t_{p+1+k}. `target_hidden` holds the target
 // hidden states of rows [first_target_row, ...).
-void SpeculativeDecoder::teacher_force(int64_t first_target_row, const float* target_hidden) {
+void SpeculativeDecoder::teacher_force(int64_t first_target_row, const float* target_hidden,
+                                       int64_t window) {
   const int64_t H = config_.hidden_size;
   const int64_t V = config_.vocab_size;
   const int64_t newest = static_cast<int64_t>(tokens_.size()) - 1;  // position of the newest token
   for (int64_t k = 0; k < mtp_->layers(); ++k) {
     KvCache& kv = mtp_kv_[k];
-    const int64_t from = kv.size();
+    const int64_t from = DraftLengthController::catch_up_from(next_mtp_row_[k], newest, window);
     const int64_t to = newest - k;  // row p needs t_{p+1+k}, known up to t_newest
     if (to <= from) continue;
     const int64_t rows = to - from;
@@ -90,6 +92,7 @@ void SpeculativeDecoder::teacher_force(int64_t first_target_row, const float* ta
     stats_.mtp_seconds += seconds_since(start);
     ++stats_.mtp_forwards;
     stats_.mtp_rows += rows;
+    next_mtp_row_[k] = to;
     if (keep_history) {
       std::vector<float>& history = recycled_history_[k];
       history.resize(static_cast<size_t>(to * H));
@@ -154,6 +157,7 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
   target_kv_.truncate(0);
   for (KvCache& kv : mtp_kv_) kv.truncate(0);
   forced_rows_.assign(mtp_kv_.size(), 0);
+  next_mtp_row_.assign(mtp_kv_.size(), 0);
   rng_ = Rng(sampling.seed);
   stats_ = SpecStats{};
   stats_.prompt_tokens = T;
@@ -201,7 +205,9 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
     drafts_.clear();
     const double mtp_before = stats_.mtp_seconds;
     if (K > 0) {
-      teacher_force(pending_first_row_, pending_hidden_.data());
+      const bool probe = draft_length_ != nullptr && draft_length_->probing();
+      teacher_force(pending_first_row_, pending_hidden_.data(),
+                    probe ? DraftLengthController::kProbeWindow : 0);
       pending_hidden_.clear();
       draft(K, sampling);
     }
@@ -227,10 +233,11 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
                                std::span(probs_).subspan(i * V, V));
       }
       const bool sampled_drafts = options_.draft_sampling == DraftSampling::kSample;
-      verdict = options_.verify_sampled(std::span(probs_).first(rows.size()),
-                               sampled_drafts ? std::span<const float>(draft_probs_).first(K * V)
-                                              : std::span<const float>(),
-                               V, drafts_, rng_, residual_);
+      verdict =
+          options_.verify_sampled(std::span(probs_).first(rows.size()),
+                                  sampled_drafts ? std::span<const float>(draft_probs_).first(K * V)
+                                                 : std::span<const float>(),
+                                  V, drafts_, rng_, residual_);
     }
     stats_.verify_seconds += seconds_since(start);
     if (K > 0) {

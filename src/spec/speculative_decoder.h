@@ -77,7 +77,8 @@ class SpeculativeDecoder {
   int32_t pick(std::span<const float> logits, const SamplingParams& sampling);
   // Teacher-forces every MTP layer over its rows that are now fully known (SPEC §5): layer 0
   // with the target hidden states (target_hidden holds rows first_target_row onward).
-  void teacher_force(int64_t first_target_row, const float* target_hidden);
+  // With a window (> 0) only the newest rows are forced (DraftLengthController::kProbeWindow).
+  void teacher_force(int64_t first_target_row, const float* target_hidden, int64_t window);
   // A draft token from MTP logits: argmax, or drawn from softmax(logits / T) keeping q.
   int32_t choose_draft(std::span<const float> logits, int64_t step, const SamplingParams& sampling);
   // Drafts `count` tokens after the newest one into drafts_.
@@ -87,7 +88,7 @@ class SpeculativeDecoder {
   ThreadPool& pool_;
   SpeculativeOptions options_;
   TargetModel target_;
-  std::unique_ptr<MtpModel> mtp_;  // null without MTP layers or with K = 0
+  std::unique_ptr<MtpModel> mtp_;                        // null without MTP layers or with K = 0
   std::unique_ptr<DraftLengthController> draft_length_;  // with adaptive
   KvCache target_kv_;
   std::vector<KvCache> mtp_kv_;
@@ -96,18 +97,19 @@ class SpeculativeDecoder {
 
   std::vector<int32_t> tokens_;  // prompt and every emitted token
   // Buffers sized once (no allocation per step).
-  std::vector<float> logits_;          // [(K + 1), V]
-  std::vector<float> hidden_;          // [(K + 1) or prompt, H]
-  std::vector<float> probs_;           // [(K + 1), V]
-  std::vector<float> residual_;        // [V]
-  std::vector<float> mtp_logits_;      // [rows, V]
-  std::vector<float> mtp_recycled_;    // [rows, H]
-  std::vector<float> chain_hidden_;    // [H]: the recycled hidden state the next draft uses
-  std::vector<float> first_draft_logits_;   // [V]: MTP layer 0 logits of the newest row
+  std::vector<float> logits_;              // [(K + 1), V]
+  std::vector<float> hidden_;              // [(K + 1) or prompt, H]
+  std::vector<float> probs_;               // [(K + 1), V]
+  std::vector<float> residual_;            // [V]
+  std::vector<float> mtp_logits_;          // [rows, V]
+  std::vector<float> mtp_recycled_;        // [rows, H]
+  std::vector<float> chain_hidden_;        // [H]: the recycled hidden state the next draft uses
+  std::vector<float> first_draft_logits_;  // [V]: MTP layer 0 logits of the newest row
   std::vector<int32_t> drafts_;
   std::vector<float> draft_probs_;     // [K, V] when drafts are sampled
   std::vector<int32_t> batch_;         // [x, d_1..d_K]
-  std::vector<int64_t> forced_rows_;   // per MTP layer: rows computed from target states
+  std::vector<int64_t> forced_rows_;   // per MTP layer: cache rows computed from target states
+  std::vector<int64_t> next_mtp_row_;  // per MTP layer: the first row it has not been forced over
   // Target hidden states (post-norm) of rows [pending_first_row_, newest) that the MTP layers
   // have not been teacher-forced over yet: steps without drafts (K = 0) do no MTP work.
   std::vector<float> pending_hidden_;

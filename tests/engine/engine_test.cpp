@@ -237,5 +237,30 @@ TEST(EngineWithoutMtp, AutoFallsBackToPlainDecodingAndAFixedKIsAnError) {
   EXPECT_EQ(collector.results_[1].result.stats.drafts, 0);
 }
 
+// A random model's drafter is useless, so auto settles at K = 0 and probes every 32 steps;
+// before each probe the engine teacher-forces the MTP layer over the newest
+// DraftLengthController::kProbeWindow rows only, and the output stays the plain output.
+TEST(EngineAdaptive, ProbesCatchUpOverTheNewestRowsOnly) {
+  testing::ScratchDir dir;
+  write_tiny_checkpoint(dir.path(), {.vocab = 64});
+  const auto text = TextModel::open(dir.path());
+  const GenerationRequest request{
+      .prompt = {3, 9, 27, 17, 51, 25}, .max_tokens = 200, .ignore_eos = true};
+  ThreadPool pool(1);
+  SpeculativeDecoder plain(text->config(), *text->model().bound, pool, 256, {.spec_tokens = 0});
+  const auto expected = plain.generate(request.prompt, {}, {.max_tokens = request.max_tokens});
+  Engine engine(*text, {.max_context = 256});
+  Collector collector;
+  engine.submit(request, collector.callbacks(0));
+  collector.wait(1);
+  const auto& out = collector.results_[0];
+  EXPECT_EQ(out.tokens, expected);
+  const SpecStats& stats = out.result.stats;
+  EXPECT_GE(stats.drafts, 4);
+  EXPECT_GT(stats.target_forwards, 150);  // mostly steps at K = 0
+  EXPECT_LE(stats.mtp_rows, static_cast<int64_t>(request.prompt.size()) +
+                                stats.drafts * DraftLengthController::kProbeWindow);
+}
+
 }  // namespace
 }  // namespace nextn

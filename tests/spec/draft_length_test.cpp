@@ -20,7 +20,8 @@ struct Simulation {
   double alpha = 0.0;
 
   // Runs `steps` steps; returns the tokens per unit of time achieved and the last K chosen.
-  std::pair<double, int64_t> run(DraftLengthController& controller, int steps, uint32_t seed) const {
+  std::pair<double, int64_t> run(DraftLengthController& controller, int steps,
+                                 uint32_t seed) const {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     double tokens = 0;
@@ -46,7 +47,8 @@ double best_fixed_rate(const Simulation& sim, int64_t max_k) {
   for (int64_t k = 0; k <= max_k; ++k) {
     double expected = 0;
     for (int64_t i = 0; i <= k; ++i) expected += std::pow(sim.alpha, static_cast<double>(i));
-    best = std::max(best, expected / (1.0 + sim.slope * static_cast<double>(k) + sim.mtp * static_cast<double>(k)));
+    best = std::max(best, expected / (1.0 + sim.slope * static_cast<double>(k) +
+                                      sim.mtp * static_cast<double>(k)));
   }
   return best;
 }
@@ -98,7 +100,7 @@ TEST(DraftLength, ExtrapolatesUnmeasuredPassSizes) {
   controller.record(2, 1, 1.4, 0.1);  // three tokens: 1.4
   EXPECT_DOUBLE_EQ(controller.verify_cost(1), 1.0);
   EXPECT_NEAR(controller.verify_cost(2), 1.2, 1e-12);  // between the measured sizes
-  EXPECT_GT(controller.verify_cost(6), 1.4);            // beyond them: still growing
+  EXPECT_GT(controller.verify_cost(6), 1.4);           // beyond them: still growing
 }
 
 TEST(DraftLength, RejectsABadMaximum) {
@@ -117,6 +119,30 @@ TEST(DraftLength, AdaptiveGreedyOutputIsIdenticalToPlain) {
     EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 40}), expected);
     EXPECT_GT(adaptive.stats().drafts, 0);
   }
+}
+
+TEST(DraftLength, CatchUpStartsAtTheWindowOnlyWhenRowsWaitBeyondIt) {
+  EXPECT_EQ(DraftLengthController::catch_up_from(40, 45, 0), 40);  // no window: every row
+  EXPECT_EQ(DraftLengthController::catch_up_from(10, 45, 8), 37);  // 35 waiting: the last 8
+  EXPECT_EQ(DraftLengthController::catch_up_from(40, 45, 8), 40);  // 5 waiting: all of them
+}
+
+// A random model's drafter is useless: auto settles at K = 0 and probes every 32 steps. Each
+// probe teacher-forces the MTP layer over the newest kProbeWindow rows, not over the 32 that
+// waited, and the output is still the plain output.
+TEST(DraftLength, ProbesCatchUpOverTheNewestRowsOnly) {
+  testing::SpecFixture f({.family = Family::kDeepseekV3, .vocab = 64});
+  const auto prompt = testing::prompt_of_length(6, 64);
+  auto plain = f.decoder(0);
+  auto adaptive = f.decoder(8, {.adaptive = true});
+  const auto expected = plain.generate(prompt, {}, {.max_tokens = 200});
+  EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 200}), expected);
+  const SpecStats& stats = adaptive.stats();
+  EXPECT_GE(stats.drafts, 4);             // the first steps and the probes
+  EXPECT_GT(stats.target_forwards, 150);  // mostly steps at K = 0
+  // Without the window the probes alone would have forced about 32 rows each.
+  EXPECT_LE(stats.mtp_rows, static_cast<int64_t>(prompt.size()) +
+                                stats.drafts * DraftLengthController::kProbeWindow);
 }
 
 }  // namespace
