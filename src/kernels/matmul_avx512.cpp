@@ -359,58 +359,59 @@ void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t
                                                     out);
 }
 
-// Row combinations (KernelTable::combine): 64 columns at a time in four accumulators, each
-// weight converted in column order and multiplied by its row's coefficient.
+// Row combinations (KernelTable::combine): whole rows one after the other (MLA's W_UK_h is
+// `count` consecutive rows, so the weights stream in order), y accumulated in place, where it
+// stays in L1; per column the same fused multiply-adds in row order whatever the row length.
+// `row_of(r)` gives a function that converts 16 weights of row r from column c.
+template <typename RowOf>
+void combine(const WeightMatrix& w, int64_t first_row, int64_t count, const float* coefficients,
+             float* y, RowOf&& row_of) {
+  std::fill(y, y + w.cols, 0.0f);
+  for (int64_t i = 0; i < count; ++i) {
+    auto weights = row_of(first_row + i);
+    const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
+    for (int64_t c = 0; c < w.cols; c += 16) {
+      const __mmask16 mask = lane_mask(w.cols - c);
+      const __m512 sum =
+          _mm512_fmadd_ps(weights(c, mask), coefficient, _mm512_maskz_loadu_ps(mask, y + c));
+      _mm512_mask_storeu_ps(y + c, mask, sum);
+    }
+  }
+}
+
 void combine_bf16(const WeightMatrix& w, int64_t first_row, int64_t count,
                   const float* coefficients, float* y) {
-  for (int64_t c0 = 0; c0 < w.cols; c0 += 64) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                     _mm512_setzero_ps()};
-    __mmask16 masks[4];
-    for (int v = 0; v < 4; ++v) masks[v] = lane_mask(w.cols - c0 - 16 * v);
-    for (int64_t i = 0; i < count; ++i) {
-      const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
-      const std::byte* row = w.data + static_cast<size_t>((first_row + i) * w.cols + c0) * 2;
-      for (int v = 0; v < 4; ++v) {
-        const __m256i raw = _mm256_maskz_loadu_epi16(masks[v], row + 32 * v);
-        const __m512 weights =
-            _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
-        acc[v] = _mm512_fmadd_ps(weights, coefficient, acc[v]);
-      }
-    }
-    for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + c0 + 16 * v, masks[v], acc[v]);
-  }
+  combine(w, first_row, count, coefficients, y, [&](int64_t r) {
+    const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * 2;
+    return [row](int64_t c, __mmask16 mask) {
+      const __m256i raw = _mm256_maskz_loadu_epi16(mask, row + 2 * c);
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+    };
+  });
 }
 
 // FP8 weights whose scale blocks hold whole groups of 16 columns (combine_rows checks).
 void combine_fp8(const WeightMatrix& w, int64_t first_row, int64_t count, const float* coefficients,
                  float* y) {
-  for (int64_t c0 = 0; c0 < w.cols; c0 += 64) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                     _mm512_setzero_ps()};
-    __mmask16 masks[4];
-    int64_t blocks[4];
-    for (int v = 0; v < 4; ++v) {
-      masks[v] = lane_mask(w.cols - c0 - 16 * v);
-      blocks[v] = std::min(c0 + 16 * v, w.cols - 1) / w.scale_block_cols;
-    }
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t r = first_row + i;
-      const float* grid = w.scales_of_row(r);
-      const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
-      const std::byte* row = w.data + static_cast<size_t>(r * w.cols + c0);
-      for (int v = 0; v < 4; ++v) {
-        // e4m3 → fp16 (the value × 2^-8) by sign extension and a shift, then widened.
-        const __m128i codes = _mm_maskz_loadu_epi8(masks[v], row + 16 * v);
-        const __m256i half = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7),
-                                              _mm256_set1_epi16(static_cast<short>(0xbf80)));
-        const __m512 weights =
-            _mm512_mul_ps(_mm512_cvtph_ps(half), _mm512_set1_ps(grid[blocks[v]] * 0x1p8f));
-        acc[v] = _mm512_fmadd_ps(weights, coefficient, acc[v]);
+  combine(w, first_row, count, coefficients, y, [&](int64_t r) {
+    const std::byte* row = w.data + static_cast<size_t>(r * w.cols);
+    const float* grid = w.scales_of_row(r);
+    const int64_t block_cols = w.scale_block_cols;
+    // Columns come in ascending order: the block's scale is looked up when a block starts.
+    return [row, grid, block_cols, next = int64_t{0}, block = int64_t{-1}, scale = 0.0f](
+               int64_t c, __mmask16 mask) mutable {
+      if (c >= next) {
+        block = c / block_cols;
+        next = (block + 1) * block_cols;
+        scale = grid[block] * 0x1p8f;
       }
-    }
-    for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + c0 + 16 * v, masks[v], acc[v]);
-  }
+      // e4m3 → fp16 (the value × 2^-8) by sign extension and a shift, then widened.
+      const __m128i codes = _mm_maskz_loadu_epi8(mask, row + c);
+      const __m256i half = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7),
+                                            _mm256_set1_epi16(static_cast<short>(0xbf80)));
+      return _mm512_mul_ps(_mm512_cvtph_ps(half), _mm512_set1_ps(scale));
+    };
+  });
 }
 
 // Activations for BF16 weights: per 32 columns, the 16 even columns then the 16 odd ones.
