@@ -4,8 +4,9 @@
 // Scores: blocks of up to 4 query heads × 4 cache rows, 16 columns a step, one accumulator per
 // score, so each cache row is loaded once for 4 heads and each query once for 4 rows. Values:
 // blocks of up to 4 heads × 64 output columns, every cache row's 64 columns loaded once for
-// the 4 heads and summed in ascending row order. Either way a score or an output is the same
-// sequence of operations whatever the block it lands in.
+// the 4 heads and summed in ascending row order. Both go through the cache in runs of rows
+// that stay in L2 while every block of heads reads them. Either way a score or an output is
+// the same sequence of operations whatever the block or run it lands in.
 // GCC 12 warns inside its own AVX-512 headers (as in matmul_avx512.cpp): silenced for this file.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -63,17 +64,24 @@ constexpr std::array<std::array<ScoreBlock, kBlock + 1>, kBlock + 1> kScoreBlock
     std::array<ScoreBlock, kBlock + 1>{}, score_blocks<1>(), score_blocks<2>(), score_blocks<3>(),
     score_blocks<4>()};
 
+// Rows [0, n_keys) of `values` added to out's 64 columns from c0: from zero when `start`, else
+// continuing the sums already there (an fp32 store and load change no bit, so splitting the
+// rows into runs changes no result).
 template <int kQueries>
 void value_block(const float* p, int64_t p_stride, const float* values, int64_t value_stride,
-                 int64_t n_keys, int64_t c0, int64_t dim, float* out, int64_t out_stride) {
+                 int64_t n_keys, int64_t c0, int64_t dim, bool start, float* out,
+                 int64_t out_stride) {
   __mmask16 masks[4];
   for (int v = 0; v < 4; ++v) {
     const int64_t remaining = dim - c0 - 16 * v;
     masks[v] = remaining <= 0 ? static_cast<__mmask16>(0) : tail_mask(remaining);
   }
   __m512 acc[kQueries][4];
-  for (auto& row : acc) {
-    for (__m512& a : row) a = _mm512_setzero_ps();
+  for (int i = 0; i < kQueries; ++i) {
+    for (int k = 0; k < 4; ++k) {
+      acc[i][k] = start ? _mm512_setzero_ps()
+                        : _mm512_maskz_loadu_ps(masks[k], out + i * out_stride + c0 + 16 * k);
+    }
   }
   for (int64_t s = 0; s < n_keys; ++s) {
     const float* row = values + s * value_stride + c0;
@@ -92,7 +100,7 @@ void value_block(const float* p, int64_t p_stride, const float* values, int64_t 
 }
 
 using ValueBlock = void (*)(const float*, int64_t, const float*, int64_t, int64_t, int64_t, int64_t,
-                            float*, int64_t);
+                            bool, float*, int64_t);
 constexpr std::array<ValueBlock, kBlock + 1> kValueBlocks = {
     nullptr, &value_block<1>, &value_block<2>, &value_block<3>, &value_block<4>};
 
@@ -135,15 +143,24 @@ void softmax_avx512(float* values, int64_t n) {
   }
 }
 
+// Cache rows per run: the run (up to 64 × 576 floats, 147 KB for DeepSeek-V3) stays in L2 while
+// every block of heads reads it, so the cache streams from memory once per call however many
+// heads the call has, not once per block of 4 heads.
+constexpr int64_t kKeysPerRun = 64;
+
 void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, const float* keys,
                              int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
                              float* scores, int64_t score_stride) {
-  for (int64_t i = 0; i < queries; i += kBlock) {
-    const auto* blocks = &kScoreBlocks[static_cast<size_t>(std::min<int64_t>(kBlock, queries - i))];
-    for (int64_t s = 0; s < n_keys; s += kBlock) {
-      (*blocks)[static_cast<size_t>(std::min<int64_t>(kBlock, n_keys - s))](
-          q + i * q_stride, q_stride, keys + s * key_stride, key_stride, dim, scale,
-          scores + i * score_stride + s, score_stride);
+  for (int64_t run = 0; run < n_keys; run += kKeysPerRun) {
+    const int64_t run_end = std::min(n_keys, run + kKeysPerRun);
+    for (int64_t i = 0; i < queries; i += kBlock) {
+      const auto& blocks =
+          kScoreBlocks[static_cast<size_t>(std::min<int64_t>(kBlock, queries - i))];
+      for (int64_t s = run; s < run_end; s += kBlock) {
+        blocks[static_cast<size_t>(std::min<int64_t>(kBlock, run_end - s))](
+            q + i * q_stride, q_stride, keys + s * key_stride, key_stride, dim, scale,
+            scores + i * score_stride + s, score_stride);
+      }
     }
   }
 }
@@ -151,12 +168,15 @@ void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, 
 void attention_values_avx512(const float* p, int64_t p_stride, int64_t queries, const float* values,
                              int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
                              int64_t out_stride) {
-  for (int64_t i = 0; i < queries; i += kBlock) {
-    const ValueBlock block =
-        kValueBlocks[static_cast<size_t>(std::min<int64_t>(kBlock, queries - i))];
-    for (int64_t c0 = 0; c0 < dim; c0 += 64) {
-      block(p + i * p_stride, p_stride, values, value_stride, n_keys, c0, dim, out + i * out_stride,
-            out_stride);
+  for (int64_t run = 0; run == 0 || run < n_keys; run += kKeysPerRun) {  // no rows: zeros
+    const int64_t length = std::min(kKeysPerRun, n_keys - run);
+    for (int64_t i = 0; i < queries; i += kBlock) {
+      const ValueBlock block =
+          kValueBlocks[static_cast<size_t>(std::min<int64_t>(kBlock, queries - i))];
+      for (int64_t c0 = 0; c0 < dim; c0 += 64) {
+        block(p + i * p_stride + run, p_stride, values + run * value_stride, value_stride, length,
+              c0, dim, run == 0, out + i * out_stride, out_stride);
+      }
     }
   }
 }

@@ -31,9 +31,12 @@ struct AttentionArgs {
   float* out = nullptr;  // [T, H]
 };
 
-// Query heads per attention task, in blocks of the attention kernels' 4: a task's scores share
-// one scratch of kHeadsPerTask × attended positions (16 MLA heads: two tasks a token).
-constexpr int64_t kHeadsPerTask = 8;
+// Query heads per attention task, out of `sharing` heads that read the same cache rows (MLA:
+// all `heads`; GQA: a KV head's group): a task streams the rows it reads once, so tasks are as
+// large as the threads allow, ceil(heads / threads) rounded up to the kernels' blocks of 4
+// (DeepSeek-V3 on two threads: 64 heads a task). A task's scores take that many × the
+// attended positions of scratch.
+int64_t heads_per_attention_task(int64_t sharing, int64_t heads, int64_t threads);
 
 // The most cache slots any row of the pass attends to (the score scratch it needs).
 int64_t max_attended(const AttentionArgs& args);

@@ -14,8 +14,22 @@ int64_t kv_cache_width(const ModelConfig& config) {
   return 2 * config.gqa()->num_key_value_heads * config.gqa()->head_dim;
 }
 
+int64_t heads_per_attention_task(int64_t sharing, int64_t heads, int64_t threads) {
+  const int64_t share = (heads + threads - 1) / std::max<int64_t>(1, threads);
+  return std::min(sharing, (share + 3) / 4 * 4);
+}
+
+namespace {
+int64_t sharing_heads(const ModelConfig& config) {
+  if (config.mla() != nullptr) return config.num_attention_heads;
+  return config.num_attention_heads / config.gqa()->num_key_value_heads;
+}
+}  // namespace
+
 void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, ThreadPool& pool) {
-  pool.reserve_scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(capacity * kHeadsPerTask));
+  const int64_t per_task =
+      heads_per_attention_task(sharing_heads(config), config.num_attention_heads, pool.size());
+  pool.reserve_scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(capacity * per_task));
   if (const MlaConfig* mla = config.mla()) {
     pool.reserve_scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(mla->kv_lora_rank));
   }
@@ -71,18 +85,19 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 
   float* o = ctx.arena.take(T * heads * d);
   const auto score_floats = static_cast<size_t>(max_attended(args));
-  // A KV head's group of query heads reads the same cache rows: tasks of up to
-  // kHeadsPerTask of them, so a row is read once per task rather than twice per head.
+  // A KV head's group of query heads reads the same cache rows: tasks of as many of them as
+  // the threads allow, so a row is read once per task rather than twice per head.
   const int64_t width = 2 * kv_heads * d;
-  const int64_t per_group = (group + kHeadsPerTask - 1) / kHeadsPerTask;
+  const int64_t per_task = heads_per_attention_task(group, heads, ctx.pool.size());
+  const int64_t per_group = (group + per_task - 1) / per_task;
   ctx.pool.parallel_for(T * kv_heads * per_group, 1, [&](int64_t begin, int64_t end) {
     float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
-                                     score_floats * static_cast<size_t>(kHeadsPerTask));
+                                     score_floats * static_cast<size_t>(per_task));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / (kv_heads * per_group);
       const int64_t g = task / per_group % kv_heads;  // the KV head these query heads read
-      const int64_t h0 = g * group + task % per_group * kHeadsPerTask;
-      const int64_t n = std::min(kHeadsPerTask, (g + 1) * group - h0);
+      const int64_t h0 = g * group + task % per_group * per_task;
+      const int64_t n = std::min(per_task, (g + 1) * group - h0);
       const RowPlace& place = args.rows[t];
       const int64_t seen = place.slot + 1;
       const float* cache = place.kv->row(args.cache_layer, 0);

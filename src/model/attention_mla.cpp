@@ -78,17 +78,18 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
         }
       }
     });
-    // Every head reads the same cache rows: tasks of a token's heads in blocks, so a row is
-    // read once per block rather than twice per head.
+    // Every head reads the same cache rows: tasks of as many of a token's heads as the threads
+    // allow, so a row is read once per task rather than twice per head.
     float* o_latent = ctx.arena.take(T * heads * latent);
-    const int64_t blocks = (heads + kHeadsPerTask - 1) / kHeadsPerTask;
+    const int64_t per_task = heads_per_attention_task(heads, heads, ctx.pool.size());
+    const int64_t blocks = (heads + per_task - 1) / per_task;
     ctx.pool.parallel_for(T * blocks, 1, [&](int64_t begin, int64_t end) {
       float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
-                                       score_floats * static_cast<size_t>(kHeadsPerTask));
+                                       score_floats * static_cast<size_t>(per_task));
       for (int64_t task = begin; task < end; ++task) {
         const int64_t t = task / blocks;
-        const int64_t h0 = task % blocks * kHeadsPerTask;
-        const int64_t n = std::min(kHeadsPerTask, heads - h0);
+        const int64_t h0 = task % blocks * per_task;
+        const int64_t n = std::min(per_task, heads - h0);
         const RowPlace& place = args.rows[t];
         const int64_t seen = place.slot + 1;
         const float* cache = place.kv->row(args.cache_layer, 0);

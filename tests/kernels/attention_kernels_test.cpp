@@ -80,7 +80,8 @@ TEST(AttentionKernels, ScoresAndValuesMatchDoubleSums) {
 }
 
 TEST(AttentionKernels, ABlockChangesNoBitOfAScoreOrAnOutput) {
-  const int64_t queries = 7, n_keys = 13, dim = 80;
+  // More rows than a run of the SIMD kernels (64), so the runs start at other rows below.
+  const int64_t queries = 7, n_keys = 150, dim = 80;
   const auto q = random_floats(queries * dim, 4);
   const auto keys = random_floats(n_keys * dim, 5);
   const auto p = random_floats(queries * n_keys, 6);
@@ -92,12 +93,12 @@ TEST(AttentionKernels, ABlockChangesNoBitOfAScoreOrAnOutput) {
     table->attention_values(p.data(), n_keys, queries, keys.data(), dim, n_keys, dim, out.data(),
                             dim);
     for (int64_t i = 0; i < queries; ++i) {
-      // One head alone, against the keys from row 5 on (other row blocks).
+      // One head alone, against the keys from row 37 on (other row blocks and runs).
       float alone[n_keys];
-      table->attention_scores(q.data() + i * dim, dim, 1, keys.data() + 5 * dim, dim, n_keys - 5,
+      table->attention_scores(q.data() + i * dim, dim, 1, keys.data() + 37 * dim, dim, n_keys - 37,
                               dim, 0.3f, alone, n_keys);
-      for (int64_t k = 5; k < n_keys; ++k) {
-        EXPECT_EQ(alone[k - 5], scores[i * n_keys + k]) << table->name << " head " << i;
+      for (int64_t k = 37; k < n_keys; ++k) {
+        EXPECT_EQ(alone[k - 37], scores[i * n_keys + k]) << table->name << " head " << i;
       }
       float single[dim];
       table->attention_values(p.data() + i * n_keys, n_keys, 1, keys.data(), dim, n_keys, dim,
