@@ -12,11 +12,16 @@
 
 namespace nextn {
 
+// MLA's two forms of the same function: absorbed (attend in the compressed space of the cache
+// [c_kv | k_rope], W_UK folded into the query and W_UV into the output) and naive (keys and
+// values expanded per head from the cache: the test twin; a test holds them equal).
+enum class MlaForm { kAbsorbed, kNaive };
+
 struct ForwardOptions {
-  // MLA: attend in the compressed space (cache [c_kv | k_rope], fold W_UK into the query and
-  // W_UV into the output). false: expand keys and values per head from the cache (the naive
-  // form; the same function, kept as the test twin).
-  bool absorbed_mla = true;
+  MlaForm mla = MlaForm::kAbsorbed;
+  // The naive form expands keys and values for at most this many floats at a time (64 MB: a
+  // group of heads at a time over long contexts); tests lower it to force small groups.
+  int64_t naive_mla_expansion_floats = int64_t{1} << 24;
 };
 
 // What a pass read from the weights: the figure decoding speed is bounded by (DESIGN

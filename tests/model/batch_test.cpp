@@ -88,7 +88,7 @@ TEST_P(Batch, TargetRowsEqualTheirSequenceAlone) {
   check_target_batch(m, {});
   if (m.config().mla() != nullptr) {
     SCOPED_TRACE("naive MLA");
-    check_target_batch(m, {.absorbed_mla = false});
+    check_target_batch(m, {.mla = MlaForm::kNaive});
   }
 }
 

@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include "model/allocation_counter.h"
 #include "model/loaded_model.h"
 #include "model/target_model.h"
 #include "mtp/mtp_model.h"
-#include "model/allocation_counter.h"
 #include "test_util.h"
 #include "tiny/tiny_checkpoint.h"
 
@@ -51,8 +51,8 @@ struct Fixture {
     std::vector<float> logits(kTokens.size() * V());
     size_t offset = 0;
     for (int64_t chunk : chunks) {
-      target.forward(std::span(kTokens).subspan(offset, chunk), kv,
-                     logits.data() + offset * V(), nullptr);
+      target.forward(std::span(kTokens).subspan(offset, chunk), kv, logits.data() + offset * V(),
+                     nullptr);
       offset += chunk;
     }
     EXPECT_EQ(offset, kTokens.size());
@@ -64,7 +64,9 @@ const std::vector<TinyOptions> kVariants = {
     {.family = Family::kDeepseekV3},
     {.family = Family::kDeepseekV3, .yarn = true, .fp8 = true, .fp8_block = 32},
     {.family = Family::kGlm4Moe},
-    {.family = Family::kGlm4Moe, .qk_norm = false, .fp8 = true,
+    {.family = Family::kGlm4Moe,
+     .qk_norm = false,
+     .fp8 = true,
      .fp8_strategy = QuantizationConfig::Strategy::kChannel},
 };
 
@@ -107,9 +109,35 @@ TEST(Forward, AbsorbedMlaEqualsNaiveMla) {
        {TinyOptions{.family = Family::kDeepseekV3},
         TinyOptions{.family = Family::kDeepseekV3, .yarn = true, .fp8 = true, .fp8_block = 32}}) {
     Fixture f(options);
-    const std::vector<float> absorbed = f.run({7, 1, 4}, {.absorbed_mla = true});
-    const std::vector<float> naive = f.run({7, 1, 4}, {.absorbed_mla = false});
+    const std::vector<float> absorbed = f.run({7, 1, 4}, {.mla = MlaForm::kAbsorbed});
+    const std::vector<float> naive = f.run({7, 1, 4}, {.mla = MlaForm::kNaive});
     EXPECT_LE(relative_difference(absorbed, naive), 1e-5f);
+  }
+}
+
+// On a longer prompt the two MLA forms agree too, also when the naive form expands a head at
+// a time, and a decode step after the prompt sees the same cache.
+TEST(Forward, NaiveMlaEqualsAbsorbedOnALongPrompt) {
+  for (const TinyOptions& options :
+       {TinyOptions{.family = Family::kDeepseekV3},
+        TinyOptions{.family = Family::kDeepseekV3, .fp8 = true, .fp8_block = 32}}) {
+    Fixture f(options);
+    std::vector<int32_t> prompt;
+    for (int32_t i = 0; i < 300; ++i) prompt.push_back((i * 37 + 5) % static_cast<int32_t>(f.V()));
+    auto logits_of = [&](ForwardOptions forward) {
+      TargetModel target(f.model->config, *f.model->bound, f.pool, forward);
+      KvCache kv = target.make_cache(512);
+      std::vector<float> logits((prompt.size() + 1) * f.V());
+      target.forward(prompt, kv, logits.data(), nullptr);
+      const int32_t next[] = {9};
+      target.forward(next, kv, logits.data() + prompt.size() * f.V(), nullptr);
+      return logits;
+    };
+    const std::vector<float> absorbed = logits_of({});
+    EXPECT_LE(relative_difference(logits_of({.mla = MlaForm::kNaive}), absorbed), 1e-5f);
+    EXPECT_LE(relative_difference(
+                  logits_of({.mla = MlaForm::kNaive, .naive_mla_expansion_floats = 1}), absorbed),
+              1e-5f);
   }
 }
 
