@@ -150,7 +150,9 @@ nlohmann::ordered_json stats_json(const SpecStats& s) {
           {"target_forwards", s.target_forwards},
           {"target_rows", s.target_rows},
           {"mtp_forwards", s.mtp_forwards},
-          {"mtp_rows", s.mtp_rows}};
+          {"mtp_rows", s.mtp_rows},
+          {"probes", s.probes},
+          {"probe_mtp_rows", s.probe_mtp_rows}};
 }
 
 }  // namespace nextn::cli

@@ -184,6 +184,9 @@ void BatchStepper::teacher_force(std::span<Engine::Sequence* const> seqs) {
       seq.stats.mtp_seconds += seconds;
       ++seq.stats.mtp_forwards;
       seq.stats.mtp_rows += count;
+      if (seq.draft_length != nullptr && seq.draft_length->probing()) {
+        seq.stats.probe_mtp_rows += count;
+      }
       seq.next_mtp_row[k] = from + count;
       const float* out = recycled_.data() + row * H;
       if (k + 1 < mtp_->layers()) {
@@ -271,6 +274,9 @@ void BatchStepper::decode(std::span<Engine::Sequence* const> active) {
         seq->max_drafts > 0 ? std::max<int64_t>(0, std::min(wanted, remaining - 1)) : 0;
     seq->drafts.clear();
     if (seq->step_drafts > 0) drafting.push_back(seq);
+    if (seq->step_drafts > 0 && seq->draft_length && seq->draft_length->probing()) {
+      ++seq->stats.probes;
+    }
   }
   // 1. MTP: teacher forcing over the rows accepted since, then the draft chains.
   double mtp_seconds = 0.0;

@@ -20,6 +20,8 @@ struct SpecStats {
   int64_t target_rows = 0;      // tokens run through the target
   int64_t mtp_forwards = 0;     // MTP layer passes
   int64_t mtp_rows = 0;         // rows run through MTP layers
+  int64_t probes = 0;           // auto: drafting steps that were probes after steps at K = 0
+  int64_t probe_mtp_rows = 0;   // rows the MTP layers caught up over right before those probes
   double prefill_seconds = 0.0;
   double decode_seconds = 0.0;
   double target_seconds = 0.0;  // of decode_seconds
@@ -39,6 +41,8 @@ struct SpecStats {
     target_rows += other.target_rows;
     mtp_forwards += other.mtp_forwards;
     mtp_rows += other.mtp_rows;
+    probes += other.probes;
+    probe_mtp_rows += other.probe_mtp_rows;
     prefill_seconds += other.prefill_seconds;
     decode_seconds += other.decode_seconds;
     target_seconds += other.target_seconds;
@@ -47,8 +51,9 @@ struct SpecStats {
   }
 
   double acceptance_rate() const {
-    return draft_tokens == 0 ? 0.0
-                             : static_cast<double>(accepted_tokens) / static_cast<double>(draft_tokens);
+    return draft_tokens == 0
+               ? 0.0
+               : static_cast<double>(accepted_tokens) / static_cast<double>(draft_tokens);
   }
   // 1 + accepted / drafts: tokens emitted per verification step.
   double mean_acceptance_length() const {
@@ -58,8 +63,7 @@ struct SpecStats {
   std::vector<double> per_position_acceptance() const {
     std::vector<double> rates;
     for (int64_t count : accepted_at) {
-      rates.push_back(drafts == 0 ? 0.0
-                                  : static_cast<double>(count) / static_cast<double>(drafts));
+      rates.push_back(drafts == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(drafts));
     }
     return rates;
   }

@@ -256,10 +256,10 @@ TEST(EngineAdaptive, ProbesCatchUpOverTheNewestRowsOnly) {
   const auto& out = collector.results_[0];
   EXPECT_EQ(out.tokens, expected);
   const SpecStats& stats = out.result.stats;
-  EXPECT_GE(stats.drafts, 4);
-  EXPECT_GT(stats.target_forwards, 150);  // mostly steps at K = 0
-  EXPECT_LE(stats.mtp_rows, static_cast<int64_t>(request.prompt.size()) +
-                                stats.drafts * DraftLengthController::kProbeWindow);
+  // Probes come after 32 steps at K = 0 (when the measured times keep K at 0, as they do but
+  // for a noisy machine). Without the window each would catch up over about 32 rows.
+  EXPECT_GE(stats.probes, 1);
+  EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
 }
 
 }  // namespace

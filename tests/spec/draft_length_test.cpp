@@ -138,11 +138,10 @@ TEST(DraftLength, ProbesCatchUpOverTheNewestRowsOnly) {
   const auto expected = plain.generate(prompt, {}, {.max_tokens = 200});
   EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 200}), expected);
   const SpecStats& stats = adaptive.stats();
-  EXPECT_GE(stats.drafts, 4);             // the first steps and the probes
-  EXPECT_GT(stats.target_forwards, 150);  // mostly steps at K = 0
-  // Without the window the probes alone would have forced about 32 rows each.
-  EXPECT_LE(stats.mtp_rows, static_cast<int64_t>(prompt.size()) +
-                                stats.drafts * DraftLengthController::kProbeWindow);
+  // Probes come after 32 steps at K = 0 (when the measured times keep K at 0, as they do but
+  // for a noisy machine). Without the window each would catch up over about 32 rows.
+  EXPECT_GE(stats.probes, 1);
+  EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
 }
 
 }  // namespace
