@@ -125,7 +125,7 @@ constexpr std::array<ValueBlock, kBlock + 1> kValueBlocks = {
 inline __m512 exp_nonpositive(__m512 x) {
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(0x1.715476p+0f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln 2 in two parts, so n · ln2_hi is exact for |n| < 2^10.
+  // ln 2 in two parts: n · ln2_hi is exact for |n| < 2^9, and both products are fused.
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e400p-1f), x);
   r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f), r);
   __m512 p = _mm512_set1_ps(1.0f / 720.0f);

@@ -102,13 +102,14 @@ void naive_attention(const MlaWeights& w, const ForwardContext& ctx, const Atten
   const int64_t group = std::clamp<int64_t>(
       ctx.options.naive_mla_expansion_floats / std::max<int64_t>(1, context * (per_head + qk)), 1,
       heads);
+  // [context, group heads × (k_nope | v)], then keys [context, group heads × (k_nope | k_rope)],
+  // taken once and reused by every group (the arena frees nothing before the pass ends).
+  float* expanded = ctx.arena.take(context * group * per_head);
+  float* keys = ctx.arena.take(context * group * qk);
   for (int64_t h0 = 0; h0 < heads; h0 += group) {
     const int64_t n = std::min(group, heads - h0);
-    // [context, n heads × (k_nope | v)], then keys [context, n heads × (k_nope | k_rope)].
-    float* expanded = ctx.arena.take(context * n * per_head);
     project(ctx, w.kv_b_proj.row_slice(h0 * per_head, n * per_head), cache, width, context,
             expanded, n * per_head);
-    float* keys = ctx.arena.take(context * n * qk);
     for (int64_t s = 0; s < context; ++s) {
       for (int64_t h = 0; h < n; ++h) {
         const float* from = expanded + (s * n + h) * per_head;
