@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the bench-sized DeepSeek-V3-shaped checkpoints of docs/PERFORMANCE.md (random weights,
 # not committed): H 2048, 8 layers (first dense), MLA 16 heads, 64 routed experts top-6 in 8
-# groups top-4 + 1 shared, vocab 32768, one MTP layer; BF16 (3.9 GB) and block FP8 (2.2 GB).
+# groups top-4 + 1 shared, vocab 32768, one MTP layer; BF16 (3.9 GB) and block FP8 (2.2 GB);
+# and a GLM-4.5-shaped BF16 one (below).
 # Usage: tools/bench/make_bench_models.sh OUT_DIR [NEXTN_BINARY]
 set -euo pipefail
 out="${1:?usage: make_bench_models.sh OUT_DIR [NEXTN_BINARY]}"
@@ -12,3 +13,8 @@ shape=(--hidden 2048 --layers 8 --first-dense 1 --heads 16 --q-lora-rank 768 --k
        --shards 4)
 "$nextn" make-tiny --out "$out/ds-bf16" "${shape[@]}"
 "$nextn" make-tiny --out "$out/ds-fp8" "${shape[@]}" --fp8
+# GLM-4.5-shaped, same width and depth: GQA 32 heads over 4 KV heads of 128, qk-norm, 64 routed
+# experts top-8 + 1 shared, BF16 (4.0 GB).
+"$nextn" make-tiny --out "$out/glm-bf16" --family glm4-moe --hidden 2048 --layers 8 --first-dense 1 \
+  --heads 32 --kv-heads 4 --head-dim 128 --experts 64 --top-k 8 --intermediate 4096 \
+  --moe-intermediate 512 --vocab 32768 --mtp-layers 1 --shards 4
