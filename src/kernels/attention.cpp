@@ -55,6 +55,16 @@ void attention_values(const float* p, int64_t p_stride, int64_t queries, const f
                                     out_stride);
 }
 
+void attend(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+            int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
+            int64_t value_dim, int64_t n_keys, float scale, float* scores, float* out,
+            int64_t out_stride) {
+  attention_scores(q, q_stride, queries, keys, key_stride, n_keys, key_dim, scale, scores, n_keys);
+  for (int64_t i = 0; i < queries; ++i) softmax(scores + i * n_keys, n_keys);
+  attention_values(scores, n_keys, queries, values, value_stride, n_keys, value_dim, out,
+                   out_stride);
+}
+
 void softmax(float* values, int64_t n) {
   active_kernels().softmax(values, n);
 }

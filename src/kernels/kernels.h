@@ -47,6 +47,12 @@ void attention_scores(const float* q, int64_t q_stride, int64_t queries, const f
 void attention_values(const float* p, int64_t p_stride, int64_t queries, const float* values,
                       int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
                       int64_t out_stride);
+// Both halves with the softmax between: out[i] = Σ_s softmax_s(scale · q_i · key_s) · value_s
+// for `queries` heads over the same n_keys cache rows; `scores` holds queries × n_keys floats.
+void attend(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+            int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
+            int64_t value_dim, int64_t n_keys, float scale, float* scores, float* out,
+            int64_t out_stride);
 
 float dot(const float* a, const float* b, int64_t n);
 // y += a · x

@@ -101,11 +101,8 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
       const RowPlace& place = args.rows[t];
       const int64_t seen = place.slot + 1;
       const float* cache = place.kv->row(args.cache_layer, 0);
-      attention_scores(q + (t * heads + h0) * d, d, n, cache + g * d, width, seen, d, scale, scores,
-                       seen);
-      for (int64_t i = 0; i < n; ++i) softmax(scores + i * seen, seen);
-      attention_values(scores, seen, n, cache + (kv_heads + g) * d, width, seen, d,
-                       o + (t * heads + h0) * d, d);
+      attend(q + (t * heads + h0) * d, d, n, cache + g * d, width, d, cache + (kv_heads + g) * d,
+             width, d, seen, scale, scores, o + (t * heads + h0) * d, d);
     }
   });
   project(ctx, w.o_proj, o, heads * d, T, args.out, H);

@@ -23,19 +23,18 @@ namespace nextn {
 namespace {
 
 struct MlaShape {
-  int64_t heads, nope, rope_dim, qk, v_dim, latent, width;
+  int64_t heads, nope, qk, v_dim, latent, width;
   float scale;
 };
 
-// Rows [first, first + count) of the pass (of any sequences) in the absorbed form; o [T, heads,
-// v_dim] receives their outputs.
+// Every row of the pass (of any sequences) in the absorbed form, into o [T, heads, v_dim].
 void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
-                        const MlaShape& m, const float* q, int64_t first, int64_t count,
-                        size_t score_floats, float* o) {
-  const auto [heads, nope, rope_dim, qk, v_dim, latent, width, scale] = m;
+                        const MlaShape& m, const float* q, size_t score_floats, float* o) {
+  const int64_t T = args.tokens;
+  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
   // Per head one query of `width` values against the cache rows: [q_lat | q_rope], where
   // q_lat[t, h] = W_UK_hᵀ q_nope[t, h] combines the rows of W_UK_h by q_nope.
-  float* q_cat = ctx.arena.take(count * heads * width);
+  float* q_cat = ctx.arena.take(T * heads * width);
   if (ctx.traffic != nullptr) {  // the W_UK rows combined below (W_UV goes through project)
     ctx.traffic->bytes +=
         static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
@@ -43,9 +42,9 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
   ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
     float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
     for (int64_t h = h_begin; h < h_end; ++h) {
-      for (int64_t i = 0; i < count; ++i) {
-        const float* q_head = q + ((first + i) * heads + h) * qk;
-        float* query = q_cat + (i * heads + h) * width;
+      for (int64_t t = 0; t < T; ++t) {
+        const float* q_head = q + (t * heads + h) * qk;
+        float* query = q_cat + (t * heads + h) * width;
         combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q_head, query, row);
         std::copy(q_head + nope, q_head + qk, query + latent);
       }
@@ -53,24 +52,21 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
   });
   // Every head reads the same cache rows: tasks of as many of a token's heads as the threads
   // allow, so a row is read once per task rather than twice per head.
-  float* o_latent = ctx.arena.take(count * heads * latent);
+  float* o_latent = ctx.arena.take(T * heads * latent);
   const int64_t per_task = heads_per_attention_task(heads, heads, ctx.pool.size());
   const int64_t blocks = (heads + per_task - 1) / per_task;
-  ctx.pool.parallel_for(count * blocks, 1, [&](int64_t begin, int64_t end) {
+  ctx.pool.parallel_for(T * blocks, 1, [&](int64_t begin, int64_t end) {
     float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
                                      score_floats * static_cast<size_t>(per_task));
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t i = task / blocks;
+      const int64_t t = task / blocks;
       const int64_t h0 = task % blocks * per_task;
       const int64_t n = std::min(per_task, heads - h0);
-      const RowPlace& place = args.rows[first + i];
+      const RowPlace& place = args.rows[t];
       const int64_t seen = place.slot + 1;
       const float* cache = place.kv->row(args.cache_layer, 0);
-      attention_scores(q_cat + (i * heads + h0) * width, width, n, cache, width, seen, width, scale,
-                       scores, seen);
-      for (int64_t k = 0; k < n; ++k) softmax(scores + k * seen, seen);
-      attention_values(scores, seen, n, cache, width, seen, latent,
-                       o_latent + (i * heads + h0) * latent, latent);
+      attend(q_cat + (t * heads + h0) * width, width, n, cache, width, width, cache, width, latent,
+             seen, scale, scores, o_latent + (t * heads + h0) * latent, latent);
     }
   });
   // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads
@@ -80,11 +76,11 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
   ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
     float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kRow, scratch_floats);
     for (int64_t h = h_begin; h < h_end; ++h) {
-      matmul_serial(w_uv(h), o_latent + h * latent, heads * latent, count,
-                    o + (first * heads + h) * v_dim, heads * v_dim, scratch);
+      matmul_serial(w_uv(h), o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim,
+                    scratch);
     }
   });
-  for (int64_t h = 0; h < heads; ++h) count_traffic(ctx, w_uv(h), count);
+  for (int64_t h = 0; h < heads; ++h) count_traffic(ctx, w_uv(h), T);
 }
 
 // Rows [first, first + count) of one sequence in the naive form: k_nope and v of every position
@@ -94,7 +90,7 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
 void naive_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
                      const MlaShape& m, const float* q, int64_t first, int64_t count,
                      size_t score_floats, float* o) {
-  const auto [heads, nope, rope_dim, qk, v_dim, latent, width, scale] = m;
+  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
   const KvCache& kv = *args.rows[first].kv;
   const int64_t context = args.rows[first + count - 1].slot + 1;  // what the last row sees
   const float* cache = kv.row(args.cache_layer, 0);
@@ -124,11 +120,9 @@ void naive_attention(const MlaWeights& w, const ForwardContext& ctx, const Atten
         const int64_t t = first + task / n;
         const int64_t h = task % n;
         const int64_t seen = args.rows[t].slot + 1;
-        attention_scores(q + (t * heads + h0 + h) * qk, qk, 1, keys + h * qk, n * qk, seen, qk,
-                         scale, scores, seen);
-        softmax(scores, seen);
-        attention_values(scores, seen, 1, expanded + h * per_head + nope, n * per_head, seen, v_dim,
-                         o + (t * heads + h0 + h) * v_dim, v_dim);
+        attend(q + (t * heads + h0 + h) * qk, qk, 1, keys + h * qk, n * qk, qk,
+               expanded + h * per_head + nope, n * per_head, v_dim, seen, scale, scores,
+               o + (t * heads + h0 + h) * v_dim, v_dim);
       }
     });
   }
@@ -180,9 +174,9 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
 
   float* o = ctx.arena.take(T * heads * v_dim);
   const auto score_floats = static_cast<size_t>(max_attended(args));
-  const MlaShape shape{heads, nope, rope_dim, qk, v_dim, latent, width, scale};
+  const MlaShape shape{heads, nope, qk, v_dim, latent, width, scale};
   if (ctx.options.mla == MlaForm::kAbsorbed) {
-    absorbed_attention(w, ctx, args, shape, q, 0, T, score_floats, o);
+    absorbed_attention(w, ctx, args, shape, q, score_floats, o);
   } else {
     for (int64_t first = 0; first < T;) {  // one sequence (a run of rows sharing a cache) at a time
       int64_t last = first;
