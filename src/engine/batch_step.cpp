@@ -151,11 +151,10 @@ void BatchStepper::teacher_force(std::span<Engine::Sequence* const> seqs) {
     in_batch.clear();
     int64_t rows = 0;
     for (Engine::Sequence* seq : seqs) {
-      // Before a probe only the newest rows (DraftLengthController::kProbeWindow).
-      const bool probe = seq->draft_length != nullptr && seq->draft_length->probing();
+      // Before a probe only the newest rows (DraftLengthController::catch_up_window).
+      const int64_t window = seq->draft_length ? seq->draft_length->catch_up_window() : 0;
       const int64_t from =
-          DraftLengthController::catch_up_from(seq->next_mtp_row[k], newest_position(*seq),
-                                               probe ? DraftLengthController::kProbeWindow : 0);
+          DraftLengthController::catch_up_from(seq->next_mtp_row[k], newest_position(*seq), window);
       const int64_t to = newest_position(*seq) - k;  // row p needs t_{p+1+k}
       if (to <= from) continue;
       const float* input = k == 0 ? seq->pending_hidden.data() + (from - seq->pending_first_row) * H

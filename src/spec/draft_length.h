@@ -39,6 +39,9 @@ class DraftLengthController {
   int64_t choose();
   // Whether the last choose() was a probe after steps at K = 0 (see kProbeWindow).
   bool probing() const { return probing_; }
+  // The window of rows the MTP layers catch up over before this step: kProbeWindow before a
+  // probe, else 0 (all waiting rows).
+  int64_t catch_up_window() const { return probing_ ? kProbeWindow : 0; }
   // The first row an MTP layer is teacher-forced from, given the next row it has not seen and
   // the newest row: that next row, or with a window (> 0) no earlier than newest − window. The
   // floor is the same for every layer, so layer k + 1 only reads rows layer k has forced.

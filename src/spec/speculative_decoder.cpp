@@ -205,11 +205,10 @@ std::vector<int32_t> SpeculativeDecoder::generate(std::span<const int32_t> promp
     drafts_.clear();
     const double mtp_before = stats_.mtp_seconds;
     if (K > 0) {
-      const bool probe = draft_length_ != nullptr && draft_length_->probing();
       const int64_t rows_before = stats_.mtp_rows;
       teacher_force(pending_first_row_, pending_hidden_.data(),
-                    probe ? DraftLengthController::kProbeWindow : 0);
-      if (probe) {
+                    draft_length_ ? draft_length_->catch_up_window() : 0);
+      if (draft_length_ && draft_length_->probing()) {
         ++stats_.probes;
         stats_.probe_mtp_rows += stats_.mtp_rows - rows_before;
       }
