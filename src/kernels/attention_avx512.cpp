@@ -16,7 +16,7 @@
 #include <array>
 #include <cmath>
 
-#include "kernels/avx512_reduce.h"
+#include "kernels/avx512_common.h"
 #include "kernels/matmul_table.h"
 
 namespace nextn {
@@ -24,10 +24,7 @@ namespace {
 
 constexpr int kBlock = 4;
 
-inline __mmask16 tail_mask(int64_t remaining) {
-  return remaining >= 16 ? static_cast<__mmask16>(0xffff)
-                         : static_cast<__mmask16>((1u << remaining) - 1);
-}
+using avx512::lane_mask;
 
 // The loops over a block's accumulators are unrolled by hand (#pragma GCC unroll): left as
 // loops, GCC 12 keeps the accumulator array in memory and stores all of it every step, which
@@ -42,7 +39,7 @@ void score_block(const float* q, int64_t q_stride, const float* keys, int64_t ke
     for (int j = 0; j < kKeys; ++j) acc[i][j] = _mm512_setzero_ps();
   }
   for (int64_t c = 0; c < dim; c += 16) {
-    const __mmask16 mask = tail_mask(dim - c);
+    const __mmask16 mask = lane_mask(dim - c);
     __m512 k[kKeys];
 #pragma GCC unroll 4
     for (int j = 0; j < kKeys; ++j) k[j] = _mm512_maskz_loadu_ps(mask, keys + j * key_stride + c);
@@ -82,8 +79,7 @@ void value_block(const float* p, int64_t p_stride, const float* values, int64_t 
                  int64_t out_stride) {
   __mmask16 masks[4];
   for (int v = 0; v < 4; ++v) {
-    const int64_t remaining = dim - c0 - 16 * v;
-    masks[v] = remaining <= 0 ? static_cast<__mmask16>(0) : tail_mask(remaining);
+    masks[v] = lane_mask(dim - c0 - 16 * v);
   }
   __m512 acc[kQueries][4];
 #pragma GCC unroll 4
@@ -141,19 +137,19 @@ void softmax_avx512(float* values, int64_t n) {
   const __m512 lowest = _mm512_set1_ps(-INFINITY);
   __m512 top = lowest;
   for (int64_t i = 0; i < n; i += 16) {
-    top = _mm512_max_ps(top, _mm512_mask_loadu_ps(lowest, tail_mask(n - i), values + i));
+    top = _mm512_max_ps(top, _mm512_mask_loadu_ps(lowest, lane_mask(n - i), values + i));
   }
   const __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(top));
   __m512 sum = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 mask = tail_mask(n - i);
+    const __mmask16 mask = lane_mask(n - i);
     const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, values + i), max));
     _mm512_mask_storeu_ps(values + i, mask, e);
     sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(mask, e));
   }
   const __m512 inverse = _mm512_set1_ps(1.0f / avx512::reduce(sum));
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 mask = tail_mask(n - i);
+    const __mmask16 mask = lane_mask(n - i);
     _mm512_mask_storeu_ps(values + i, mask,
                           _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), inverse));
   }

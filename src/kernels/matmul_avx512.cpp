@@ -24,7 +24,7 @@
 #include <array>
 #include <cstring>
 
-#include "kernels/avx512_reduce.h"
+#include "kernels/avx512_common.h"
 #include "kernels/fma_chains.h"
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
@@ -42,12 +42,8 @@ constexpr int kRowBlock = 4;        // weight rows per block (batches)
 constexpr int kTokenBlock = 4;      // tokens per block
 constexpr int kVectorRowBlock = 8;  // weight rows per block for one token
 
+using avx512::lane_mask;
 using avx512::reduce;
-
-inline __mmask16 lane_mask(int64_t remaining) {
-  if (remaining >= 16) return static_cast<__mmask16>(0xffff);
-  return remaining <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << remaining) - 1);
-}
 
 struct Bf16 {
   static constexpr size_t kBytes = 2;

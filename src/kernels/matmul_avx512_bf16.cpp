@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/avx512_reduce.h"
+#include "kernels/avx512_common.h"
 #include "kernels/matmul_table.h"
 #include "tensor/dtype.h"
 
