@@ -78,8 +78,8 @@ void sampling_probabilities(std::span<const float> logits, const SamplingParams&
           break;
         }
       }
-    } else {
-      sort_head(keep);
+    } else {  // top-k alone: which tokens are in the head matters, not their order
+      std::nth_element(order.begin(), order.begin() + keep, order.end(), before);
     }
     for (size_t i = keep; i < V; ++i) probabilities[order[i]] = 0.0f;
   }
