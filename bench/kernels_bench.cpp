@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -87,6 +88,12 @@ void matmul_args(benchmark::internal::Benchmark* b) {
       b->Args({d, 65536, 2048, tokens, 1, 0});  // streamed from memory
       b->Args({d, 65536, 2048, tokens, 2, 0});
     }
+  }
+  // The default model's shapes (H 256; head 4096 × 256, expert 96 × 256 and 256 × 96), all
+  // cache-resident: narrow rows, where the per-output work of a block weighs most.
+  for (auto [rows, cols] :
+       {std::pair<int64_t, int64_t>{4096, 256}, {256, 256}, {96, 256}, {256, 96}}) {
+    for (int64_t tokens : {1, 2, 4}) b->Args({int64_t{1}, rows, cols, tokens, 1, 0});
   }
   // FP8 with one scale per row (compressed-tensors "channel"), 4096 wide: matmul's default
   // grain would be 4-row tasks, each preparing the activations again.

@@ -50,12 +50,17 @@ void score_block(const float* q, int64_t q_stride, const float* keys, int64_t ke
       for (int j = 0; j < kKeys; ++j) acc[i][j] = _mm512_fmadd_ps(qi, k[j], acc[i][j]);
     }
   }
+  // All the block's sums at once, a head's scores in adjacent lanes.
+  __m512 flat[kQueries * kKeys];
 #pragma GCC unroll 4
   for (int i = 0; i < kQueries; ++i) {
 #pragma GCC unroll 4
-    for (int j = 0; j < kKeys; ++j) {
-      scores[i * score_stride + j] = scale * avx512::reduce(acc[i][j]);
-    }
+    for (int j = 0; j < kKeys; ++j) flat[i * kKeys + j] = acc[i][j];
+  }
+  const __m512 sums = _mm512_mul_ps(avx512::reduce_each(flat), _mm512_set1_ps(scale));
+#pragma GCC unroll 4
+  for (int i = 0; i < kQueries; ++i) {
+    avx512::store_lanes(scores + i * score_stride, sums, i * kKeys, kKeys);
   }
 }
 

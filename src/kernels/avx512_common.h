@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 
+#include <array>
 #include <cstdint>
 
 namespace nextn::avx512 {
@@ -25,6 +26,102 @@ static inline float reduce(__m512 v) {
   const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
   const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
   return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+
+// The horizontal sums of up to 16 vectors at once: lane k of the result is bit for bit
+// reduce(v[k]) for k < kCount (the other lanes hold repeats). It makes the same pairs of
+// additions as reduce() (lane i + lane i+8, then + 4, + 2, + 1), but each shuffle and add works
+// for several vectors, so 16 sums cost 45 operations instead of about 110: a block's outputs
+// cost less than its multiply-adds even when rows are only a few hundred columns wide.
+template <int kCount>
+static inline __m512 reduce_each(const __m512 (&v)[kCount]) {
+  static_assert(kCount >= 1 && kCount <= 16);
+  // Missing operands repeat the last one: lanes of different vectors are never added together,
+  // so a repeat changes only lanes nobody reads.
+  auto at = [](const __m512* vectors, int count, int k) {
+    return vectors[k < count ? k : count - 1];
+  };
+  constexpr int kPairs = (kCount + 1) / 2, kQuads = (kPairs + 1) / 2, kOcts = (kQuads + 1) / 2;
+  // Level 1: lanes i and i + 8. Vector k holds sums (2k, 2k + 1) in its two 256-bit halves.
+  __m512 s1[kPairs];
+#pragma GCC unroll 8
+  for (int k = 0; k < kPairs; ++k) {
+    const __m512 a = at(v, kCount, 2 * k), b = at(v, kCount, 2 * k + 1);
+    s1[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // Level 2: + 4. Vector k holds sums 4k .. 4k + 3 in its four 128-bit quarters.
+  __m512 s2[kQuads];
+#pragma GCC unroll 4
+  for (int k = 0; k < kQuads; ++k) {
+    const __m512 a = at(s1, kPairs, 2 * k), b = at(s1, kPairs, 2 * k + 1);
+    s2[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  // Level 3: + 2. Quarter q of vector k: two lanes of sum 8k + q, two of sum 8k + 4 + q.
+  __m512 s3[kOcts];
+#pragma GCC unroll 2
+  for (int k = 0; k < kOcts; ++k) {
+    const __m512 a = at(s2, kQuads, 2 * k), b = at(s2, kQuads, 2 * k + 1);
+    s3[k] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // Level 4: + 1. Lane 4q + j holds sum 4j + q; the permutation puts sum k in lane k.
+  const __m512 a = s3[0], b = at(s3, kOcts, 1);
+  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                                    _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  return _mm512_permutexvar_ps(order, sums);
+}
+
+// Lanes [first, first + count) of v stored at out[0 .. count).
+static inline void store_lanes(float* out, __m512 v, int first, int count) {
+  if (first != 0) {
+    v = _mm512_permutexvar_ps(
+        _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                         _mm512_set1_epi32(first)),
+        v);
+  }
+  _mm512_mask_storeu_ps(out, lane_mask(count), v);
+}
+
+// Lane L holds values[L % kCount]: one factor per row of a token-major block of kCount rows.
+template <int kCount>
+static inline __m512 repeat_lanes(const float* values) {
+  static_assert(kCount >= 1 && kCount <= 16);
+  alignas(64) static constexpr std::array<int32_t, 16> kIndex = [] {
+    std::array<int32_t, 16> index{};
+    for (int lane = 0; lane < 16; ++lane) index[lane] = lane % kCount;
+    return index;
+  }();
+  return _mm512_permutexvar_ps(_mm512_load_si512(kIndex.data()),
+                               _mm512_maskz_loadu_ps(lane_mask(kCount), values));
+}
+
+// A block's outputs: y[t · y_stride + i] = reduce(acc[i][t]), times out_scale[i] when given.
+// The sums are taken token-major (a token's rows in adjacent lanes), so each token's outputs
+// leave in one store.
+template <int kRows, int kTokens>
+static inline void store_block(const __m512 (&acc)[kRows][kTokens], const float* out_scale,
+                               float* y, int64_t y_stride) {
+  if constexpr (kRows * kTokens > 16) {  // shapes no table runs, but instantiated: one by one
+    for (int i = 0; i < kRows; ++i) {
+      for (int t = 0; t < kTokens; ++t) {
+        y[t * y_stride + i] = reduce(acc[i][t]) * (out_scale != nullptr ? out_scale[i] : 1.0f);
+      }
+    }
+  } else {
+    __m512 flat[kRows * kTokens];
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) flat[t * kRows + i] = acc[i][t];
+    }
+    __m512 sums = reduce_each(flat);
+    if (out_scale != nullptr) sums = _mm512_mul_ps(sums, repeat_lanes<kRows>(out_scale));
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) store_lanes(y + t * y_stride, sums, t * kRows, kRows);
+  }
 }
 
 }  // namespace nextn::avx512

@@ -171,7 +171,7 @@ void split_activations(const float* x, int64_t x_stride, int64_t cols, const Spl
   }
 }
 
-using avx512::reduce;
+using avx512::store_block;
 
 // One step of a block: the weights of step `c` of each row (decoded), times every token. Each
 // output takes its four products in the same order (hi × even, hi × odd, lo × even, lo × odd)
@@ -257,9 +257,7 @@ void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64
     }
     multiply_step<kRows, kTokens>(first, second, x, x_stride, full, acc);
   }
-  for (int i = 0; i < kRows; ++i) {
-    for (int t = 0; t < kTokens; ++t) y[t * y_stride + i] = reduce(acc[i][t]) * out_scale[i];
-  }
+  store_block<kRows, kTokens>(acc, out_scale, y, y_stride);
 }
 
 // Block shapes, by the batch: one token takes 8 rows (eight accumulators, each a chain of four
