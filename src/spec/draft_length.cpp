@@ -51,15 +51,28 @@ double DraftLengthController::verify_cost(int64_t tokens) const {
   return std::max(per_token, verify_[known] + per_token * static_cast<double>(tokens - known));
 }
 
-double DraftLengthController::expected_rate(int64_t drafts) const {
+double DraftLengthController::rate_with(int64_t drafts, double alpha) const {
   double tokens = 1.0;
   double p = 1.0;
   for (int64_t i = 0; i < drafts; ++i) {
-    p *= alpha_;
+    p *= alpha;
     tokens += p;
   }
   const double cost = verify_cost(drafts + 1) + static_cast<double>(drafts) * mtp_step_;
   return tokens / cost;
+}
+
+double DraftLengthController::expected_rate(int64_t drafts) const {
+  return rate_with(drafts, alpha_);
+}
+
+bool DraftLengthController::drafting_pays(double alpha) const {
+  const int64_t most = std::min(max_drafts_, ceiling_);
+  const double plain = rate_with(0, alpha);
+  for (int64_t k = 1; k <= most; ++k) {
+    if (rate_with(k, alpha) > plain) return true;
+  }
+  return false;
 }
 
 int64_t DraftLengthController::choose() {
@@ -74,8 +87,17 @@ int64_t DraftLengthController::choose() {
       best_rate = rate;
     }
   }
-  if (best == 0 && ++steps_at_zero_ >= kProbeInterval) {
+  if (best > 0) {
+    probe_interval_ = kFirstProbeInterval;  // drafting pays: probe promptly if it stops paying
+  } else if (probed_last_ && !probe_could_have_paid_) {
+    // Even had the probe's drafts all been accepted, K = 0 would still win: the drafter is
+    // hopeless or drafting cannot pay on this machine. Probe half as often.
+    probe_interval_ = std::min(kMaxProbeInterval, 2 * probe_interval_);
+  }
+  probed_last_ = false;
+  if (best == 0 && ++steps_at_zero_ >= probe_interval_) {
     steps_at_zero_ = 0;
+    probed_last_ = true;
     // Probe with the best K > 0: it re-measures both the drafter and the pass size in question.
     int64_t probe = 1;
     for (int64_t k = 2; k <= most; ++k) {
@@ -96,16 +118,28 @@ void DraftLengthController::record(int64_t drafts, int64_t accepted, double veri
   if (accepted == drafts && drafts == ceiling_) ceiling_ = std::min(max_drafts_, 2 * ceiling_);
   mtp_step_ = running(mtp_step_, mtp_count_, mtp_seconds / static_cast<double>(drafts));
   ++mtp_count_;
+  if (probed_last_) {
+    // Judged on what the probe could have shown, not on its luck: one rejected draft of a
+    // middling drafter must not slow the probing down.
+    probe_could_have_paid_ = drafting_pays(updated_alpha(drafts, drafts));
+  }
+  alpha_ = updated_alpha(drafts, accepted);
+  alpha_observations_ += std::min(drafts, accepted + 1);
+}
+
+double DraftLengthController::updated_alpha(int64_t drafts, int64_t accepted) const {
   // Drafts that had a chance: the accepted ones and the first rejected one (if any).
   const int64_t chances = std::min(drafts, accepted + 1);
+  double alpha = alpha_;
   for (int64_t i = 0; i < chances; ++i) {
     const double outcome = i < accepted ? 1.0 : 0.0;
     // The prior counts as one observation (unlike the timings, the first outcome is not
     // provisional: one rejection must not make α 0 and stop all drafting at once).
-    const double weight = std::max(kSmoothing, 1.0 / static_cast<double>(alpha_observations_ + 2));
-    alpha_ += weight * (outcome - alpha_);
-    ++alpha_observations_;
+    const double weight =
+        std::max(kSmoothing, 1.0 / static_cast<double>(alpha_observations_ + i + 2));
+    alpha += weight * (outcome - alpha);
   }
+  return alpha;
 }
 
 }  // namespace nextn

@@ -9,13 +9,17 @@
 // (accepted tokens / drafts that had a chance, an exponential moving average); verify(n) is
 // the running mean time of a target pass over n tokens, and mtp_step the running mean time of
 // one MTP pass. Unmeasured verify(n) are extrapolated linearly from the measured ones; the
-// first sample of each size only stands until the second (cold caches). Every
-// `kProbeInterval` steps at K = 0 the controller drafts once anyway, with the best K > 0, so it
-// notices a drafter that starts to guess well; with a useless drafter that costs one cheap step
-// in 32. K never exceeds a ceiling that starts at 1 and doubles after each step whose drafts
-// were all accepted, so an unknown drafter is tried with one draft, not K_max (a useless one
-// then costs a single cheap step, not a pass over K_max + 1 tokens and K_max MTP steps). Before
-// a probe the MTP layers catch up over the newest kProbeWindow rows only.
+// first sample of each size only stands until the second (cold caches). After
+// `kFirstProbeInterval` steps at K = 0 the controller drafts once anyway, with the best K > 0, so
+// it notices a drafter that starts to guess well. A probe that could not have made drafting pay
+// even had all its drafts been accepted doubles the wait for the next one (up to
+// kMaxProbeInterval); a step that drafts on its estimates' merit resets it. So where drafting does
+// not pay (a useless drafter, or a model whose batched passes cost nearly as much per token as
+// single ones) the probes cost a few steps in a run, not one in 32. K never exceeds a ceiling that
+// starts at 1 and doubles after each step whose drafts were all accepted, so an unknown drafter is
+// tried with one draft, not K_max (a useless one then costs a single cheap step, not a pass over
+// K_max + 1 tokens and K_max MTP steps). Before a probe the MTP layers catch up over the newest
+// kProbeWindow rows only.
 #pragma once
 
 #include <array>
@@ -26,9 +30,13 @@ namespace nextn {
 class DraftLengthController {
  public:
   static constexpr int64_t kMaxDrafts = 16;
-  static constexpr int64_t kProbeInterval = 32;
+  // Steps at K = 0 before the first probe, and the most the wait grows to (doubling after each
+  // probe that leaves K at 0). A probe pays its catch-up (kProbeWindow MTP rows) and a verify
+  // over K + 1 tokens: on the default model about 3 one-token steps, 10% of 32 steps.
+  static constexpr int64_t kFirstProbeInterval = 32;
+  static constexpr int64_t kMaxProbeInterval = 256;
   // Rows the MTP layers are teacher-forced over before a probe: the newest ones only. The
-  // steps at K = 0 left them up to kProbeInterval rows behind, and catching all of those up
+  // steps at K = 0 left them up to kMaxProbeInterval rows behind, and catching all of those up
   // cost more than the probe itself on a cache-resident model; the rows skipped stay out of
   // their caches, which changes how well they draft (drafts are proposals), never the output.
   static constexpr int64_t kProbeWindow = 8;
@@ -57,8 +65,17 @@ class DraftLengthController {
   double mtp_cost() const { return mtp_step_; }
   // E(K) / C(K) under the current estimates.
   double expected_rate(int64_t drafts) const;
+  // Whether some K > 0 (within the ceiling) beats K = 0 under the current costs and acceptance
+  // rate alpha.
+  bool drafting_pays(double alpha) const;
+  // Steps at K = 0 the controller now waits before it probes.
+  int64_t probe_interval() const { return probe_interval_; }
 
  private:
+  double rate_with(int64_t drafts, double alpha) const;
+  // α after a step whose `accepted` of `drafts` drafts were accepted (α itself is unchanged).
+  double updated_alpha(int64_t drafts, int64_t accepted) const;
+
   int64_t max_drafts_;
   double alpha_ = 0.5;  // optimistic start: try drafting before judging the drafter
   int64_t alpha_observations_ = 0;
@@ -68,7 +85,10 @@ class DraftLengthController {
   double mtp_step_ = 0.0;
   int64_t mtp_count_ = 0;
   int64_t steps_at_zero_ = 0;
-  int64_t ceiling_ = 1;  // the largest K allowed now
+  int64_t probe_interval_ = kFirstProbeInterval;
+  bool probed_last_ = false;            // the previous choose() was a probe
+  bool probe_could_have_paid_ = false;  // with all its drafts accepted, drafting would pay
+  int64_t ceiling_ = 1;                 // the largest K allowed now
   bool probing_ = false;
 };
 

@@ -18,6 +18,8 @@ struct Simulation {
   double slope = 0.1;
   double mtp = 0.05;
   double alpha = 0.0;
+  double probe_catch_up = 0.0;  // MTP time a probe spends catching up (kProbeWindow rows)
+  mutable int64_t probes = 0;
 
   // Runs `steps` steps; returns the tokens per unit of time achieved and the last K chosen.
   std::pair<double, int64_t> run(DraftLengthController& controller, int steps,
@@ -32,7 +34,11 @@ struct Simulation {
       int64_t accepted = 0;
       while (accepted < k && uniform(rng) < alpha) ++accepted;
       const double verify = 1.0 + slope * static_cast<double>(k);
-      const double drafting = mtp * static_cast<double>(k);
+      double drafting = mtp * static_cast<double>(k);
+      if (controller.probing()) {
+        ++probes;
+        drafting += probe_catch_up;
+      }
       controller.record(k, accepted, verify, drafting);
       tokens += static_cast<double>(accepted + 1);
       time += verify + drafting;
@@ -73,6 +79,43 @@ TEST(DraftLength, AUselessDrafterCostsAtMostTheProbes) {
   EXPECT_GT(rate, 0.95);
   EXPECT_EQ(last_k, 0);
   EXPECT_LT(controller.acceptance(), 0.05);
+}
+
+// The default model's case: a good drafter (α 0.8), but a pass over 2 tokens costs 1.5 one-token
+// passes and an MTP step 0.5, so K = 0 is best; a probe also catches up 8 MTP rows (2.4
+// passes). Probing every 32 steps would cost 10%; the doubling waits keep it to a few probes.
+TEST(DraftLength, ProbesBackOffWhereDraftingCannotPay) {
+  DraftLengthController controller(8);
+  const Simulation sim{.slope = 0.5, .mtp = 0.5, .alpha = 0.8, .probe_catch_up = 2.4};
+  const auto [rate, last_k] = sim.run(controller, 2000, 4);
+  EXPECT_EQ(last_k, 0);
+  EXPECT_GT(rate, 0.97);
+  // 32, 96, 224, 480, then every 256 steps: 10 probes up to step 2000.
+  EXPECT_LE(sim.probes, 10);
+  EXPECT_GE(sim.probes, 5);
+  EXPECT_EQ(controller.probe_interval(), DraftLengthController::kMaxProbeInterval);
+}
+
+// A drafter that starts to guess well after a long useless stretch is noticed within two of the
+// longest waits, and from then on drafting resets the wait.
+TEST(DraftLength, ADrafterThatTurnsGoodIsNoticedAfterTheBackOff) {
+  DraftLengthController controller(8);
+  Simulation sim{.alpha = 0.0};
+  sim.run(controller, 3000, 5);
+  ASSERT_EQ(controller.probe_interval(), DraftLengthController::kMaxProbeInterval);
+  sim.alpha = 0.95;
+  int64_t steps_to_draft = -1;
+  for (int64_t step = 0; step < 3 * DraftLengthController::kMaxProbeInterval; ++step) {
+    const int64_t k = controller.choose();
+    if (k > 0 && !controller.probing()) {
+      steps_to_draft = step;
+      break;
+    }
+    controller.record(k, k, 1.0 + 0.1 * static_cast<double>(k), 0.05 * static_cast<double>(k));
+  }
+  ASSERT_GE(steps_to_draft, 0) << "never drafted on its own";
+  EXPECT_LE(steps_to_draft, 2 * DraftLengthController::kMaxProbeInterval + 1);
+  EXPECT_EQ(controller.probe_interval(), DraftLengthController::kFirstProbeInterval);
 }
 
 TEST(DraftLength, AGoodDrafterGetsLongDrafts) {
@@ -127,7 +170,7 @@ TEST(DraftLength, CatchUpStartsAtTheWindowOnlyWhenRowsWaitBeyondIt) {
   EXPECT_EQ(DraftLengthController::catch_up_from(40, 45, 8), 40);  // 5 waiting: all of them
 }
 
-// A random model's drafter is useless: auto settles at K = 0 and probes every 32 steps. Each
+// A random model's drafter is useless: auto settles at K = 0 and probes now and then. Each
 // probe teacher-forces the MTP layer over the newest kProbeWindow rows, not over the 32 that
 // waited, and the output is still the plain output.
 TEST(DraftLength, ProbesCatchUpOverTheNewestRowsOnly) {
@@ -138,8 +181,8 @@ TEST(DraftLength, ProbesCatchUpOverTheNewestRowsOnly) {
   const auto expected = plain.generate(prompt, {}, {.max_tokens = 200});
   EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 200}), expected);
   const SpecStats& stats = adaptive.stats();
-  // Probes come after 32 steps at K = 0 (when the measured times keep K at 0, as they do but
-  // for a noisy machine). Without the window each would catch up over about 32 rows.
+  // The first probe comes after 32 steps at K = 0 (when the measured times keep K at 0, as they do
+  // but for a noisy machine). Without the window each would catch up over about 32 rows.
   EXPECT_GE(stats.probes, 1);
   EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
 }
