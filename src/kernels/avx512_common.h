@@ -28,6 +28,17 @@ static inline float reduce(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
 }
 
+// One level of reduce_each: out[k] = combine(in[2k], in[2k + 1]) for the kIn inputs, a missing
+// second operand repeating the last input (lanes of different vectors are never added
+// together, so a repeat changes only lanes nobody reads).
+template <int kIn, typename Combine>
+static inline void pair_level(const __m512* in, __m512* out, Combine combine) {
+#pragma GCC unroll 8
+  for (int k = 0; k < (kIn + 1) / 2; ++k) {
+    out[k] = combine(in[2 * k], in[2 * k + 1 < kIn ? 2 * k + 1 : kIn - 1]);
+  }
+}
+
 // The horizontal sums of up to 16 vectors at once: lane k of the result is bit for bit
 // reduce(v[k]) for k < kCount (the other lanes hold repeats). It makes the same pairs of
 // additions as reduce() (lane i + lane i+8, then + 4, + 2, + 1), but each shuffle and add works
@@ -36,42 +47,33 @@ static inline float reduce(__m512 v) {
 template <int kCount>
 static inline __m512 reduce_each(const __m512 (&v)[kCount]) {
   static_assert(kCount >= 1 && kCount <= 16);
-  // Missing operands repeat the last one: lanes of different vectors are never added together,
-  // so a repeat changes only lanes nobody reads.
-  auto at = [](const __m512* vectors, int count, int k) {
-    return vectors[k < count ? k : count - 1];
-  };
   constexpr int kPairs = (kCount + 1) / 2, kQuads = (kPairs + 1) / 2, kOcts = (kQuads + 1) / 2;
   // Level 1: lanes i and i + 8. Vector k holds sums (2k, 2k + 1) in its two 256-bit halves.
   __m512 s1[kPairs];
-#pragma GCC unroll 8
-  for (int k = 0; k < kPairs; ++k) {
-    const __m512 a = at(v, kCount, 2 * k), b = at(v, kCount, 2 * k + 1);
-    s1[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-  }
+  pair_level<kCount>(v, s1, [](__m512 a, __m512 b) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  });
   // Level 2: + 4. Vector k holds sums 4k .. 4k + 3 in its four 128-bit quarters.
   __m512 s2[kQuads];
-#pragma GCC unroll 4
-  for (int k = 0; k < kQuads; ++k) {
-    const __m512 a = at(s1, kPairs, 2 * k), b = at(s1, kPairs, 2 * k + 1);
-    s2[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                          _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-  }
+  pair_level<kPairs>(s1, s2, [](__m512 a, __m512 b) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  });
   // Level 3: + 2. Quarter q of vector k: two lanes of sum 8k + q, two of sum 8k + 4 + q.
   __m512 s3[kOcts];
-#pragma GCC unroll 2
-  for (int k = 0; k < kOcts; ++k) {
-    const __m512 a = at(s2, kQuads, 2 * k), b = at(s2, kQuads, 2 * k + 1);
-    s3[k] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-  }
+  pair_level<kQuads>(s2, s3, [](__m512 a, __m512 b) {
+    return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  });
   // Level 4: + 1. Lane 4q + j holds sum 4j + q; the permutation puts sum k in lane k.
-  const __m512 a = s3[0], b = at(s3, kOcts, 1);
-  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                                    _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  __m512 sums[1];
+  pair_level<kOcts>(s3, sums, [](__m512 a, __m512 b) {
+    return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  });
   const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
-  return _mm512_permutexvar_ps(order, sums);
+  return _mm512_permutexvar_ps(order, sums[0]);
 }
 
 // Lanes [first, first + count) of v stored at out[0 .. count).
