@@ -4,6 +4,8 @@
 // bytes per second and multiply-adds per second.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -100,6 +102,61 @@ void matmul_args(benchmark::internal::Benchmark* b) {
   const auto fp8 = static_cast<int64_t>(DType::kF8E4M3);
   for (int64_t threads : {1, 2}) b->Args({fp8, 1024, 4096, 1, threads, 1});
 }
+
+// A decode pass's shape of work: distinct matrices of rows × cols, 256 MiB in all, one token
+// each, one after the other (args: dtype, rows, cols). Against one long matrix it shows what
+// short matrices cost in streaming.
+void BM_MatmulSequence(benchmark::State& state) {
+  const auto dtype = static_cast<DType>(state.range(0));
+  const int64_t rows = state.range(1);
+  const int64_t cols = state.range(2);
+  const auto bytes_each =
+      static_cast<int64_t>(rows * cols * static_cast<int64_t>(dtype_size(dtype)));
+  const int64_t count = std::max<int64_t>(1, (int64_t{256} << 20) / bytes_each);
+  std::vector<Weights> matrices;
+  matrices.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) matrices.push_back(make_weights(dtype, rows, cols));
+  ThreadPool pool(1);
+  std::vector<float> x(static_cast<size_t>(cols), 0.5f);
+  std::vector<float> y(static_cast<size_t>(rows));
+  for (auto _ : state) {
+    for (const Weights& w : matrices) matmul(w.matrix, x.data(), cols, 1, y.data(), rows, pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["weight_GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(count * bytes_each) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
+// Plain reads of 256 MiB (eight independent 64-bit sums, as nextn bench's bandwidth probe):
+// what the streamed matmuls above are to be compared with, in the same run.
+void BM_PlainRead(benchmark::State& state) {
+  const size_t count = (size_t{256} << 20) / sizeof(uint64_t);
+  std::vector<uint64_t> buffer(count);
+  for (size_t i = 0; i < count; ++i) buffer[i] = i;
+  for (auto _ : state) {
+    uint64_t sums[8] = {};
+    for (size_t i = 0; i + 8 <= count; i += 8) {
+      for (int lane = 0; lane < 8; ++lane) sums[lane] += buffer[i + lane];
+    }
+    benchmark::DoNotOptimize(sums);
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(count * sizeof(uint64_t)) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_MatmulSequence)
+    ->Args({1, 65536, 2048})
+    ->Args({1, 512, 2048})
+    ->Args({1, 2048, 512})
+    ->Args({1, 3072, 768})
+    ->Args({3, 65536, 2048})
+    ->Args({3, 512, 2048})
+    ->Args({3, 2048, 512})
+    ->ArgNames({"dtype", "rows", "cols"})
+    ->UseRealTime();
+BENCHMARK(BM_PlainRead)->UseRealTime();
 
 BENCHMARK(BM_Matmul)
     ->Apply(matmul_args)

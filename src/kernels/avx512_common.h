@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace nextn::avx512 {
@@ -26,6 +27,15 @@ static inline float reduce(__m512 v) {
   const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
   const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
   return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+}
+
+// Every 64-byte line of [begin, begin + bytes) requested into L2. The row kernels prefetch the
+// rows two blocks ahead of the one they multiply, so a range's first two blocks would otherwise
+// arrive by demand misses only.
+static inline void prefetch_lines(const std::byte* begin, int64_t bytes) {
+  for (int64_t line = 0; line < bytes; line += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(begin + line), _MM_HINT_T1);
+  }
 }
 
 // One level of reduce_each: out[k] = combine(in[2k], in[2k + 1]) for the kIn inputs, a missing
