@@ -2,7 +2,8 @@
 # Writes the bench-sized DeepSeek-V3-shaped checkpoints of docs/PERFORMANCE.md (random weights,
 # not committed): H 2048, 8 layers (first dense), MLA 16 heads, 64 routed experts top-6 in 8
 # groups top-4 + 1 shared, vocab 32768, one MTP layer; BF16 (3.9 GB) and block FP8 (2.2 GB);
-# and a GLM-4.5-shaped BF16 one (below).
+# and GLM-4.5-shaped ones (below): BF16 (4.0 GB) and compressed-tensors FP8 with one scale per
+# output row, as the GLM FP8 releases (2.3 GB).
 # Usage: tools/bench/make_bench_models.sh OUT_DIR [NEXTN_BINARY]
 set -euo pipefail
 out="${1:?usage: make_bench_models.sh OUT_DIR [NEXTN_BINARY]}"
@@ -18,3 +19,6 @@ shape=(--hidden 2048 --layers 8 --first-dense 1 --heads 16 --q-lora-rank 768 --k
 "$nextn" make-tiny --out "$out/glm-bf16" --family glm4-moe --hidden 2048 --layers 8 --first-dense 1 \
   --heads 32 --kv-heads 4 --head-dim 128 --experts 64 --top-k 8 --intermediate 4096 \
   --moe-intermediate 512 --vocab 32768 --mtp-layers 1 --shards 4
+"$nextn" make-tiny --out "$out/glm-fp8" --family glm4-moe --hidden 2048 --layers 8 --first-dense 1 \
+  --heads 32 --kv-heads 4 --head-dim 128 --experts 64 --top-k 8 --intermediate 4096 \
+  --moe-intermediate 512 --vocab 32768 --mtp-layers 1 --shards 4 --fp8 --fp8-strategy channel
