@@ -33,6 +33,21 @@ class ThreadPool {
   void reserve_scratch(Scratch slot, size_t floats);
   float* scratch(Scratch slot, size_t floats);
 
+  // Calls body() once on each thread of the pool, the caller's included, and returns when all
+  // have: for sizing thread_local buffers, which parallel_for alone cannot reach on a worker
+  // that happens to claim no chunk. Each thread waits in its call until every one has arrived,
+  // so no thread can take two. Not for the decode loop (it waits for sleeping workers).
+  template <typename Body>
+  void on_every_thread(Body&& body) {
+    std::atomic<int> arrived{0};
+    const int threads = size();
+    parallel_for(threads, 1, [&](int64_t, int64_t) {
+      body();
+      arrived.fetch_add(1, std::memory_order_acq_rel);
+      while (arrived.load(std::memory_order_acquire) < threads) std::this_thread::yield();
+    });
+  }
+
   // Calls body(begin, end) over disjoint chunks of [0, n) of at most `grain` items, on all
   // threads, and returns when every chunk is done. Not reentrant.
   template <typename Body>

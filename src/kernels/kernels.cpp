@@ -93,14 +93,28 @@ Input prepared_input(const KernelTable& table, const WeightMatrix& w, const floa
                      int64_t x_stride, int64_t tokens) {
   const InputPrep prepare = table.prepare_for(w.dtype);
   if (prepare == nullptr) return {x, x_stride};
-  thread_local std::vector<float> prepared;
   const int64_t stride = table.prepared_stride(w.cols);
-  float* aligned = aligned_floats(prepared, static_cast<size_t>(tokens * stride));
+  float* aligned =
+      aligned_floats(kernel_thread_buffers().prepared, static_cast<size_t>(tokens * stride));
   prepare(x, x_stride, tokens, w.cols, aligned);
   return {aligned, stride};
 }
 
 }  // namespace
+
+KernelThreadBuffers& kernel_thread_buffers() {
+  thread_local KernelThreadBuffers buffers;
+  return buffers;
+}
+
+void reserve_kernel_buffers(ThreadPool& pool, int64_t cols, int64_t tokens) {
+  const auto floats = static_cast<size_t>(tokens * active_kernels().prepared_stride(cols));
+  pool.on_every_thread([floats] {
+    KernelThreadBuffers& buffers = kernel_thread_buffers();
+    aligned_floats(buffers.prepared, floats);
+    aligned_floats(buffers.activations, floats);
+  });
+}
 
 void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t x_stride,
                  int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool) {

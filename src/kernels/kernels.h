@@ -34,6 +34,11 @@ void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
 // columns: what a model reserves up front for its widest matrix.
 size_t matmul_scratch_floats(int64_t cols);
 
+// Sizes every thread's kernel buffers (KernelThreadBuffers) for `tokens` rows of `cols`
+// columns, so that passes up to that size allocate nothing whichever thread runs which part
+// (MoE experts run whole on whichever thread claims them).
+void reserve_kernel_buffers(ThreadPool& pool, int64_t cols, int64_t tokens);
+
 // y[t] = weight ⊙ x[t] / sqrt(mean(x[t]²) + eps), rows `stride` apart in x and y (may alias).
 void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,
               float eps, float* y);

@@ -275,10 +275,9 @@ constexpr std::array<std::array<Fp8Block, kTokenBlock + 1>, kFp8RowBlock + 1> kF
 void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
               int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
   const bool one_per_row = w.one_scale_per_row();
-  thread_local std::vector<float> scaled_storage;
-  float* scaled = one_per_row
-                      ? nullptr
-                      : aligned_floats(scaled_storage, static_cast<size_t>(tokens * x_stride));
+  float* scaled = one_per_row ? nullptr
+                              : aligned_floats(kernel_thread_buffers().activations,
+                                               static_cast<size_t>(tokens * x_stride));
   int64_t scaled_key = -1;
   const std::byte* refs[kFp8RowBlock];
   float out_scale[kFp8RowBlock];

@@ -313,9 +313,8 @@ void run_blocks(const WeightMatrix& w, int64_t r, int64_t n_rows, const std::byt
 void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x,
               int64_t x_stride, int64_t tokens, float* y, int64_t y_stride, float* scratch) {
   const bool one_per_row = w.one_scale_per_row();
-  thread_local std::vector<float> split_storage;
   auto* split = reinterpret_cast<std::byte*>(
-      aligned_floats(split_storage, static_cast<size_t>(tokens * x_stride)));
+      aligned_floats(kernel_thread_buffers().activations, static_cast<size_t>(tokens * x_stride)));
   auto split_with = [&](const SplitScales& scales) {
     split_activations(x, x_stride, w.cols, scales, tokens, x_stride, split);
   };

@@ -75,6 +75,15 @@ inline float* aligned_floats(std::vector<float>& storage, size_t floats) {
   return storage.data() + ((64 - address % 64) % 64) / sizeof(float);
 }
 
+// The kernels' per-thread activation buffers: matmul's prepared input (of the thread that
+// calls matmul or matmul_serial) and the FP8 rows' scaled or split activations (of the thread
+// that runs the rows). Grown on first use, or ahead by reserve_kernel_buffers (kernels.h).
+struct KernelThreadBuffers {
+  std::vector<float> prepared;
+  std::vector<float> activations;
+};
+KernelThreadBuffers& kernel_thread_buffers();
+
 // The best table this CPU runs, chosen on first use.
 const KernelTable& active_kernels();
 // Every table this CPU can run (portable first), for the tests that compare them.

@@ -21,6 +21,7 @@ TargetModel::TargetModel(const ModelConfig& config, const ModelWeights& weights,
     fail("the target model's weights are not loaded (load mode mtp-only?)");
   }
   pool.reserve_scratch(ThreadPool::Scratch::kRow, matmul_scratch_floats(weights.max_cols));
+  reserve_kernel_buffers(pool, weights.max_cols, 1);  // a decode step's, on every thread
 }
 
 KvCache TargetModel::make_cache(int64_t capacity) const {

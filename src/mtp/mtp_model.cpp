@@ -23,6 +23,7 @@ MtpModel::MtpModel(const ModelConfig& config, const ModelWeights& weights, Threa
     fail("the MTP layers' weights are not loaded (load mode target-only?)");
   }
   pool.reserve_scratch(ThreadPool::Scratch::kRow, matmul_scratch_floats(weights.max_cols));
+  reserve_kernel_buffers(pool, weights.max_cols, 1);  // a decode step's, on every thread
 }
 
 KvCache MtpModel::make_cache(int64_t capacity) const {

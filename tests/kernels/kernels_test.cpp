@@ -3,7 +3,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -242,6 +245,42 @@ TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
       for (int h : hits) ASSERT_EQ(h, 1);
     }
   }
+}
+
+// Once on each thread, even when the workers are asleep or slow to start: what sizing the
+// thread_local kernel buffers relies on.
+TEST(ThreadPool, OnEveryThreadRunsOnceOnEachThread) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int round = 0; round < 20; ++round) {
+      std::mutex mutex;
+      std::set<std::thread::id> seen;
+      int calls = 0;
+      pool.on_every_thread([&] {
+        std::lock_guard lock(mutex);
+        seen.insert(std::this_thread::get_id());
+        ++calls;
+      });
+      ASSERT_EQ(calls, threads);
+      ASSERT_EQ(seen.size(), static_cast<size_t>(threads));
+    }
+  }
+}
+
+// After reserve_kernel_buffers, a matmul_serial of that size allocates nothing on any thread:
+// each thread's buffers already hold a prepared token.
+TEST(ThreadPool, ReservedKernelBuffersCoverADecodeStepOnEveryThread) {
+  ThreadPool pool(3);
+  reserve_kernel_buffers(pool, 512, 1);
+  std::mutex mutex;
+  std::set<size_t> sizes;
+  pool.on_every_thread([&] {
+    std::lock_guard lock(mutex);
+    sizes.insert(kernel_thread_buffers().prepared.size());
+    sizes.insert(kernel_thread_buffers().activations.size());
+  });
+  ASSERT_FALSE(sizes.empty());
+  EXPECT_GE(*sizes.begin(), static_cast<size_t>(active_kernels().prepared_stride(512)));
 }
 
 // combine_rows (MLA's transposed product) against a double sum of decoded rows, for every
