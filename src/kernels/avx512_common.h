@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -29,10 +30,18 @@ static inline float reduce(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
 }
 
-// Every 64-byte line of [begin, begin + bytes) requested into L2. The row kernels prefetch the
-// rows two blocks ahead of the one they multiply, so a range's first two blocks would otherwise
-// arrive by demand misses only.
-static inline void prefetch_lines(const std::byte* begin, int64_t bytes) {
+// How many blocks ahead of the one they multiply the row kernels' block loops prefetch rows
+// into L2 (each row of a block lies in its own 4 KiB page, where the hardware prefetcher stops).
+constexpr int64_t kPrefetchBlocks = 2;
+
+// The first kPrefetchBlocks blocks of rows [row_begin, row_end) of a row-major matrix
+// (`row_bytes` each) requested into L2: the block loops' prefetch never covers them, so they
+// would otherwise arrive by demand misses only.
+static inline void prefetch_first_blocks(const std::byte* data, int64_t row_bytes,
+                                         int64_t row_begin, int64_t row_end,
+                                         int64_t rows_per_block) {
+  const std::byte* begin = data + row_begin * row_bytes;
+  const int64_t bytes = std::min(kPrefetchBlocks * rows_per_block, row_end - row_begin) * row_bytes;
   for (int64_t line = 0; line < bytes; line += 64) {
     _mm_prefetch(reinterpret_cast<const char*>(begin + line), _MM_HINT_T1);
   }

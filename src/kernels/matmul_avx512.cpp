@@ -111,8 +111,8 @@ void block(const std::byte* const* rows, int64_t cols, const float* x, int64_t x
         // stops: fetch the same columns of the rows two blocks on into L2 (BF16 from DRAM, 2
         // tokens: 11.5 GB/s without, 14.4 one block ahead; now 21.0–21.2 one block ahead and
         // 21.9–22.4 two, 1 token 23 either way). Prefetches never fault.
-        const std::byte* ahead =
-            rows[i] + (c + 2 * kRows * cols) * static_cast<int64_t>(Format::kBytes);
+        const std::byte* ahead = rows[i] + (c + avx512::kPrefetchBlocks * kRows * cols) *
+                                               static_cast<int64_t>(Format::kBytes);
         for (size_t line = 0; line < kStep * Format::kBytes; line += 64) {
           _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
         }
@@ -153,10 +153,8 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   // the rows ahead prefetched into L2 (block()) this streams from DRAM faster than one row at a
   // time (four rows: 26 against 22.6 GB/s measured).
   int64_t r = row_begin;
-  const int64_t first_blocks = 2 * (tokens == 1 ? kVectorRowBlock : kRowBlock);
-  avx512::prefetch_lines(
-      w.data + static_cast<size_t>(row_begin * w.cols) * Format::kBytes,
-      std::min(first_blocks, row_end - row_begin) * w.cols * static_cast<int64_t>(Format::kBytes));
+  avx512::prefetch_first_blocks(w.data, w.cols * static_cast<int64_t>(Format::kBytes), row_begin,
+                                row_end, tokens == 1 ? kVectorRowBlock : kRowBlock);
   if (tokens == 1) {
     const std::byte* wide[kVectorRowBlock];
     for (; r + kVectorRowBlock <= row_end; r += kVectorRowBlock) {
@@ -237,7 +235,7 @@ void block_fp8(const std::byte* const* rows, int64_t cols, const float* x, int64
       for (int v = 0; v < 4; ++v) xs[t][v] = _mm512_load_ps(x + t * x_stride + c + 16 * v);
     }
     for (int i = 0; i < kRows; ++i) {
-      if constexpr (kRows > 1) {  // as in block()
+      if constexpr (kRows > 1) {  // as in block(), but one block ahead
         _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + kRows * cols), _MM_HINT_T1);
       }
       __m512 w[4];

@@ -227,7 +227,9 @@ void block(const std::byte* const* rows, int64_t cols, const std::byte* x, int64
   auto prefetch = [&](int64_t c) {
 #pragma GCC unroll 8
     for (int i = 0; i < kRows; ++i) {
-      _mm_prefetch(reinterpret_cast<const char*>(rows[i] + c + 2 * kRows * cols), _MM_HINT_T1);
+      _mm_prefetch(
+          reinterpret_cast<const char*>(rows[i] + c + avx512::kPrefetchBlocks * kRows * cols),
+          _MM_HINT_T1);
     }
   };
   const int64_t full = cols - cols % kStep;
@@ -321,8 +323,7 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   if (one_per_row) split_with({.all = kActivationScale});
   int64_t split_key = -1;
   const int rows_per_block = block_shape(tokens).rows;
-  avx512::prefetch_lines(w.data + row_begin * w.cols,
-                         std::min<int64_t>(2 * rows_per_block, row_end - row_begin) * w.cols);
+  avx512::prefetch_first_blocks(w.data, w.cols, row_begin, row_end, rows_per_block);
   float out_scale[kMaxRows];
   for (int64_t r = row_begin; r < row_end;) {
     const int64_t key = w.scale_row_of(r);
