@@ -18,7 +18,7 @@
 namespace nextn::server {
 namespace {
 
-using Json = nlohmann::json;
+using ParsedJson = nlohmann::json;
 using namespace std::chrono_literals;
 
 // Streams "w0 w1 ..." one word per update, `delay` apart, on its own thread per request.
@@ -125,13 +125,13 @@ const char* kChat =
     R"({"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":5})";
 
 // The error object of a response, checked for its shape.
-Json error_of(const httplib::Result& res) {
+ParsedJson error_of(const httplib::Result& res) {
   EXPECT_TRUE(res);
   if (!res) return {};
-  const Json body = Json::parse(res->body, nullptr, false);
+  const ParsedJson body = ParsedJson::parse(res->body, nullptr, false);
   EXPECT_TRUE(body.is_object() && body.contains("error")) << res->body;
   if (!body.is_object() || !body.contains("error")) return {};
-  const Json& e = body["error"];
+  const ParsedJson& e = body["error"];
   EXPECT_TRUE(e["message"].is_string());
   EXPECT_TRUE(e["type"].is_string());
   EXPECT_TRUE(e.contains("param") && e.contains("code"));
@@ -168,7 +168,7 @@ TEST(Http, MalformedRequestsGetErrorObjectsAndTheServerKeepsServing) {
     const auto res = client.Post(c.path, c.body, "application/json");
     ASSERT_TRUE(res) << c.body.substr(0, 80);
     EXPECT_EQ(res->status, c.status) << c.body.substr(0, 80) << " → " << res->body;
-    const Json e = error_of(res);
+    const ParsedJson e = error_of(res);
     if (c.param) {
       EXPECT_EQ(e["param"], c.param) << res->body;
     }
@@ -185,7 +185,7 @@ TEST(Http, MalformedRequestsGetErrorObjectsAndTheServerKeepsServing) {
   const auto ok = client.Post("/v1/chat/completions", kChat, "application/json");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
-  EXPECT_EQ(Json::parse(ok->body)["choices"][0]["message"]["content"], "w0 w1 w2 w3 w4 ");
+  EXPECT_EQ(ParsedJson::parse(ok->body)["choices"][0]["message"]["content"], "w0 w1 w2 w3 w4 ");
 }
 
 TEST(Http, ApiKeyIsRequiredExceptForHealth) {
@@ -207,7 +207,7 @@ TEST(Http, ApiKeyIsRequiredExceptForHealth) {
   EXPECT_EQ(client.Post("/v1/chat/completions", kChat, "application/json")->status, 200);
   const auto models = client.Get("/v1/models");
   ASSERT_EQ(models->status, 200);
-  EXPECT_EQ(Json::parse(models->body)["data"][0]["id"], "tiny");
+  EXPECT_EQ(ParsedJson::parse(models->body)["data"][0]["id"], "tiny");
   EXPECT_EQ(client.Get("/v1/models/tiny")->status, 200);
   EXPECT_EQ(client.Get("/v1/models/other")->status, 404);
 }
@@ -268,15 +268,15 @@ TEST(Http, StreamsServerSentEvents) {
   EXPECT_EQ(lines.back(), "[DONE]");
   std::string text;
   for (size_t i = 0; i + 1 < lines.size(); ++i) {
-    const Json chunk = Json::parse(lines[i]);
+    const ParsedJson chunk = ParsedJson::parse(lines[i]);
     EXPECT_EQ(chunk["object"], "chat.completion.chunk");
     if (!chunk["choices"].empty()) text += chunk["choices"][0]["delta"].value("content", "");
   }
   EXPECT_EQ(text, "w0 w1 w2 w3 w4 ");
-  const Json usage = Json::parse(lines[lines.size() - 2]);
+  const ParsedJson usage = ParsedJson::parse(lines[lines.size() - 2]);
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"]["completion_tokens"], 5);
-  const Json finish = Json::parse(lines[lines.size() - 3]);
+  const ParsedJson finish = ParsedJson::parse(lines[lines.size() - 3]);
   EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
 }
 
@@ -286,7 +286,7 @@ TEST(Http, ReasoningIsSplitFromContent) {
   ServerFixture server(backend, options());
   auto client = server.client();
   const auto whole = client.Post("/v1/chat/completions", kChat, "application/json");
-  const Json message = Json::parse(whole->body)["choices"][0]["message"];
+  const ParsedJson message = ParsedJson::parse(whole->body)["choices"][0]["message"];
   EXPECT_EQ(message["reasoning_content"], "Let me see.");
   EXPECT_EQ(message["content"], "Four.");
   const auto stream = client.Post("/v1/chat/completions",
@@ -295,7 +295,7 @@ TEST(Http, ReasoningIsSplitFromContent) {
   std::string reasoning, content;
   for (const auto& line : sse_data_lines(stream->body)) {
     if (line == "[DONE]") continue;
-    const Json delta = Json::parse(line)["choices"][0]["delta"];
+    const ParsedJson delta = ParsedJson::parse(line)["choices"][0]["delta"];
     reasoning += delta.value("reasoning_content", "");
     content += delta.value("content", "");
   }
@@ -303,7 +303,7 @@ TEST(Http, ReasoningIsSplitFromContent) {
   EXPECT_EQ(content, "Four.");
   // Text completions are never split.
   const auto text = client.Post("/v1/completions", R"({"prompt":"hi"})", "application/json");
-  EXPECT_EQ(Json::parse(text->body)["choices"][0]["text"], "<think>Let me see.</think>Four.");
+  EXPECT_EQ(ParsedJson::parse(text->body)["choices"][0]["text"], "<think>Let me see.</think>Four.");
 }
 
 TEST(Http, AClientThatGoesAwayMidStreamIsCancelled) {
@@ -340,7 +340,7 @@ TEST(Http, RealEngineAnswersChatAndCompletions) {
   const char* greedy = R"({"prompt":"hello","max_tokens":12,"temperature":0,"speculative":0})";
   const auto plain = client.Post("/v1/completions", greedy, "application/json");
   ASSERT_EQ(plain->status, 200) << plain->body;
-  const Json body = Json::parse(plain->body);
+  const ParsedJson body = ParsedJson::parse(plain->body);
   EXPECT_EQ(body["usage"]["completion_tokens"], 12);
   for (const char* spec : {R"("auto")", "3", R"({"num_tokens": 2})"}) {
     const std::string request =
@@ -348,14 +348,15 @@ TEST(Http, RealEngineAnswersChatAndCompletions) {
         "}";
     const auto res = client.Post("/v1/completions", request, "application/json");
     ASSERT_EQ(res->status, 200);
-    EXPECT_EQ(Json::parse(res->body)["choices"][0]["text"], body["choices"][0]["text"]) << spec;
+    EXPECT_EQ(ParsedJson::parse(res->body)["choices"][0]["text"], body["choices"][0]["text"])
+        << spec;
   }
   const auto stream = client.Post(
       "/v1/completions", R"({"prompt":"hello","max_tokens":12,"temperature":0,"stream":true})",
       "application/json");
   std::string text;
   for (const auto& line : sse_data_lines(stream->body)) {
-    if (line != "[DONE]") text += Json::parse(line)["choices"][0]["text"].get<std::string>();
+    if (line != "[DONE]") text += ParsedJson::parse(line)["choices"][0]["text"].get<std::string>();
   }
   EXPECT_EQ(text, body["choices"][0]["text"]);
   const auto metrics = client.Get("/metrics");
