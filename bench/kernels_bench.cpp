@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -129,6 +130,38 @@ void BM_MatmulSequence(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 
+// MLA's absorbed W_UK: per head, `rows` consecutive rows of kv_b_proj combined into one latent
+// vector (combine_rows), heads one after the other as a one-thread decode runs them, over
+// 256 MiB of kv_b_proj-shaped matrices (args: dtype, heads, rows per head, cols). Each head's
+// W_UV rows lie between its W_UK rows and the next head's, as in kv_b_proj, and are not read.
+void BM_CombineRowsSequence(benchmark::State& state) {
+  const auto dtype = static_cast<DType>(state.range(0));
+  const int64_t heads = state.range(1);
+  const int64_t rows = state.range(2);
+  const int64_t cols = state.range(3);
+  const int64_t matrix_rows = heads * 2 * rows;
+  const auto bytes_each =
+      static_cast<int64_t>(matrix_rows * cols * static_cast<int64_t>(dtype_size(dtype)));
+  const int64_t count = std::max<int64_t>(1, (int64_t{256} << 20) / bytes_each);
+  std::vector<Weights> matrices;
+  matrices.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) matrices.push_back(make_weights(dtype, matrix_rows, cols));
+  std::vector<float> coefficients(static_cast<size_t>(rows), 0.5f);
+  std::vector<float> y(static_cast<size_t>(cols));
+  std::vector<float> scratch(matmul_scratch_floats(cols));
+  for (auto _ : state) {
+    for (const Weights& w : matrices) {
+      for (int64_t h = 0; h < heads; ++h) {
+        combine_rows(w.matrix, h * 2 * rows, rows, coefficients.data(), y.data(), scratch.data());
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["weight_GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(count * bytes_each / 2) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 // nextn bench's bandwidth probe (measure_read_bandwidth: the best of five plain passes over
 // 256 MiB, one thread), to compare the streamed matmuls above with in the same run.
 void BM_PlainRead(benchmark::State& state) {
@@ -138,15 +171,30 @@ void BM_PlainRead(benchmark::State& state) {
   state.counters["GB/s"] = best / 1e9;
 }
 
+// One long matrix, then the matrices of a decode pass of the bench DeepSeek checkpoint
+// (tools/bench/make_bench_models.sh): experts' gate / up and down, q_a, q_b, kv_a, o_proj, head.
+void sequence_args(benchmark::internal::Benchmark* b) {
+  const std::array<std::array<int64_t, 2>, 8> shapes = {{{65536, 2048},
+                                                         {512, 2048},
+                                                         {2048, 512},
+                                                         {768, 2048},
+                                                         {3072, 768},
+                                                         {576, 2048},
+                                                         {2048, 2048},
+                                                         {32768, 2048}}};
+  for (const int64_t dtype : {int64_t{1}, int64_t{3}}) {
+    for (const auto& [rows, cols] : shapes) b->Args({dtype, rows, cols});
+  }
+}
+
 BENCHMARK(BM_MatmulSequence)
-    ->Args({1, 65536, 2048})
-    ->Args({1, 512, 2048})
-    ->Args({1, 2048, 512})
-    ->Args({1, 3072, 768})
-    ->Args({3, 65536, 2048})
-    ->Args({3, 512, 2048})
-    ->Args({3, 2048, 512})
+    ->Apply(sequence_args)
     ->ArgNames({"dtype", "rows", "cols"})
+    ->UseRealTime();
+BENCHMARK(BM_CombineRowsSequence)
+    ->Args({1, 16, 128, 512})
+    ->Args({3, 16, 128, 512})
+    ->ArgNames({"dtype", "heads", "rows", "cols"})
     ->UseRealTime();
 BENCHMARK(BM_PlainRead)->Iterations(1)->UseRealTime();
 

@@ -250,16 +250,23 @@ TEST(EngineAdaptive, ProbesCatchUpOverTheNewestRowsOnly) {
   SpeculativeDecoder plain(text->config(), *text->model().bound, pool, 256, {.spec_tokens = 0});
   const auto expected = plain.generate(request.prompt, {}, {.max_tokens = request.max_tokens});
   Engine engine(*text, {.max_context = 256});
+  // Probes come after 32 steps at K = 0, when the measured times keep K at 0. They do but for a
+  // noisy moment, when timed verify passes can make drafting seem to pay and a run has no probe
+  // (seen once in a whole-suite run on two cores). So up to three requests, until one probes;
+  // every request's output and probes are checked.
   Collector collector;
-  engine.submit(request, collector.callbacks(0));
-  collector.wait(1);
-  const auto& out = collector.results_[0];
-  EXPECT_EQ(out.tokens, expected);
-  const SpecStats& stats = out.result.stats;
-  // Probes come after 32 steps at K = 0 (when the measured times keep K at 0, as they do but
-  // for a noisy machine). Without the window each would catch up over about 32 rows.
-  EXPECT_GE(stats.probes, 1);
-  EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
+  int64_t probes = 0;
+  for (int run = 0; run < 3 && probes == 0; ++run) {
+    engine.submit(request, collector.callbacks(run));
+    collector.wait(static_cast<size_t>(run) + 1);
+    const auto& out = collector.results_[run];
+    EXPECT_EQ(out.tokens, expected);
+    const SpecStats& stats = out.result.stats;
+    // Without the window each probe would catch up over about 32 rows.
+    EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
+    probes = stats.probes;
+  }
+  EXPECT_GE(probes, 1);
 }
 
 }  // namespace

@@ -179,12 +179,19 @@ TEST(DraftLength, ProbesCatchUpOverTheNewestRowsOnly) {
   auto plain = f.decoder(0);
   auto adaptive = f.decoder(8, {.adaptive = true});
   const auto expected = plain.generate(prompt, {}, {.max_tokens = 200});
-  EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 200}), expected);
-  const SpecStats& stats = adaptive.stats();
-  // The first probe comes after 32 steps at K = 0 (when the measured times keep K at 0, as they do
-  // but for a noisy machine). Without the window each would catch up over about 32 rows.
-  EXPECT_GE(stats.probes, 1);
-  EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
+  // The first probe comes after 32 steps at K = 0, when the measured times keep K at 0. They do
+  // but for a noisy moment: a busy machine once timed verify passes so that drafting seemed to
+  // pay, and that run had no probe (a CI-like run of the whole suite on two cores). So up to
+  // three runs, until one probes; every run's output and probes are checked.
+  int64_t probes = 0;
+  for (int run = 0; run < 3 && probes == 0; ++run) {
+    EXPECT_EQ(adaptive.generate(prompt, {}, {.max_tokens = 200}), expected);
+    const SpecStats& stats = adaptive.stats();
+    // Without the window each probe would catch up over about 32 rows.
+    EXPECT_LE(stats.probe_mtp_rows, stats.probes * DraftLengthController::kProbeWindow);
+    probes = stats.probes;
+  }
+  EXPECT_GE(probes, 1);
 }
 
 }  // namespace
