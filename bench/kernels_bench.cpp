@@ -108,16 +108,29 @@ void matmul_args(benchmark::internal::Benchmark* b) {
 // A decode pass's shape of work: distinct matrices of rows × cols, 256 MiB in all, one token
 // each, one after the other (args: dtype, rows, cols). Against one long matrix it shows what
 // short matrices cost in streaming.
-void BM_MatmulSequence(benchmark::State& state) {
-  const auto dtype = static_cast<DType>(state.range(0));
-  const int64_t rows = state.range(1);
-  const int64_t cols = state.range(2);
+// Distinct rows × cols matrices, 256 MiB of them in all (at least one): more than the caches
+// hold, so a pass over them streams from memory.
+std::vector<Weights> streamed_matrices(DType dtype, int64_t rows, int64_t cols) {
   const auto bytes_each =
       static_cast<int64_t>(rows * cols * static_cast<int64_t>(dtype_size(dtype)));
   const int64_t count = std::max<int64_t>(1, (int64_t{256} << 20) / bytes_each);
   std::vector<Weights> matrices;
   matrices.reserve(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) matrices.push_back(make_weights(dtype, rows, cols));
+  return matrices;
+}
+
+void set_weight_rate(benchmark::State& state, size_t bytes_per_iteration) {
+  state.counters["weight_GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(bytes_per_iteration) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
+void BM_MatmulSequence(benchmark::State& state) {
+  const auto dtype = static_cast<DType>(state.range(0));
+  const int64_t rows = state.range(1);
+  const int64_t cols = state.range(2);
+  const std::vector<Weights> matrices = streamed_matrices(dtype, rows, cols);
   ThreadPool pool(1);
   std::vector<float> x(static_cast<size_t>(cols), 0.5f);
   std::vector<float> y(static_cast<size_t>(rows));
@@ -125,9 +138,7 @@ void BM_MatmulSequence(benchmark::State& state) {
     for (const Weights& w : matrices) matmul(w.matrix, x.data(), cols, 1, y.data(), rows, pool);
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["weight_GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * static_cast<double>(count * bytes_each) / 1e9,
-      benchmark::Counter::kIsRate);
+  set_weight_rate(state, matrices.size() * matrices[0].bytes.size());
 }
 
 // MLA's absorbed W_UK: per head, `rows` consecutive rows of kv_b_proj combined into one latent
@@ -139,13 +150,7 @@ void BM_CombineRowsSequence(benchmark::State& state) {
   const int64_t heads = state.range(1);
   const int64_t rows = state.range(2);
   const int64_t cols = state.range(3);
-  const int64_t matrix_rows = heads * 2 * rows;
-  const auto bytes_each =
-      static_cast<int64_t>(matrix_rows * cols * static_cast<int64_t>(dtype_size(dtype)));
-  const int64_t count = std::max<int64_t>(1, (int64_t{256} << 20) / bytes_each);
-  std::vector<Weights> matrices;
-  matrices.reserve(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) matrices.push_back(make_weights(dtype, matrix_rows, cols));
+  const std::vector<Weights> matrices = streamed_matrices(dtype, heads * 2 * rows, cols);
   std::vector<float> coefficients(static_cast<size_t>(rows), 0.5f);
   std::vector<float> y(static_cast<size_t>(cols));
   std::vector<float> scratch(matmul_scratch_floats(cols));
@@ -157,9 +162,7 @@ void BM_CombineRowsSequence(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["weight_GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * static_cast<double>(count * bytes_each / 2) / 1e9,
-      benchmark::Counter::kIsRate);
+  set_weight_rate(state, matrices.size() * matrices[0].bytes.size() / 2);  // the W_UK half
 }
 
 // nextn bench's bandwidth probe (measure_read_bandwidth: the best of five plain passes over

@@ -99,6 +99,8 @@ void block(const std::byte* const* rows, int64_t cols, const float* x, int64_t x
   for (int i = 0; i < kRows; ++i) {
     for (int t = 0; t < kTokens; ++t) acc[i][t] = _mm512_setzero_ps();
   }
+  const int64_t row_bytes = cols * static_cast<int64_t>(Format::kBytes);
+  const int64_t lead_bytes = avx512::prefetch_lead_rows(kRows, row_bytes) * row_bytes;
   auto step = [&]<bool kTail>(int64_t c) {
     __m512 xa[kTokens], xb[kTokens];
     for (int t = 0; t < kTokens; ++t) {
@@ -108,11 +110,11 @@ void block(const std::byte* const* rows, int64_t cols, const float* x, int64_t x
     for (int i = 0; i < kRows; ++i) {
       if constexpr (kRows > 1) {
         // The rows of a block lie in different 4 KiB pages, where the hardware prefetcher
-        // stops: fetch the same columns of the rows two blocks on into L2 (BF16 from DRAM, 2
-        // tokens: 11.5 GB/s without, 14.4 one block ahead; now 21.0–21.2 one block ahead and
-        // 21.9–22.4 two, 1 token 23 either way). Prefetches never fault.
-        const std::byte* ahead = rows[i] + (c + avx512::kPrefetchBlocks * kRows * cols) *
-                                               static_cast<int64_t>(Format::kBytes);
+        // stops: fetch the same columns of the rows two blocks on, or 32 KiB for short rows,
+        // into L2 (BF16 from DRAM, 2 tokens: 11.5 GB/s without, 14.4 one block ahead; now
+        // 21.0–21.2 one block ahead and 21.9–22.4 two, 1 token 23 either way; short rows:
+        // kPrefetchMinBytes). Prefetches never fault.
+        const std::byte* ahead = rows[i] + c * static_cast<int64_t>(Format::kBytes) + lead_bytes;
         for (size_t line = 0; line < kStep * Format::kBytes; line += 64) {
           _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
         }
@@ -153,8 +155,10 @@ void rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float
   // the rows ahead prefetched into L2 (block()) this streams from DRAM faster than one row at a
   // time (four rows: 26 against 22.6 GB/s measured).
   int64_t r = row_begin;
-  avx512::prefetch_first_blocks(w.data, w.cols * static_cast<int64_t>(Format::kBytes), row_begin,
-                                row_end, tokens == 1 ? kVectorRowBlock : kRowBlock);
+  const int64_t row_bytes = w.cols * static_cast<int64_t>(Format::kBytes);
+  avx512::prefetch_first_rows(
+      w.data, row_bytes, row_begin, row_end,
+      avx512::prefetch_lead_rows(tokens == 1 ? kVectorRowBlock : kRowBlock, row_bytes));
   if (tokens == 1) {
     const std::byte* wide[kVectorRowBlock];
     for (; r + kVectorRowBlock <= row_end; r += kVectorRowBlock) {

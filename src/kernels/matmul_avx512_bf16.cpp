@@ -323,7 +323,8 @@ void rows_fp8(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const f
   if (one_per_row) split_with({.all = kActivationScale});
   int64_t split_key = -1;
   const int rows_per_block = block_shape(tokens).rows;
-  avx512::prefetch_first_blocks(w.data, w.cols, row_begin, row_end, rows_per_block);
+  avx512::prefetch_first_rows(w.data, w.cols, row_begin, row_end,
+                              avx512::kPrefetchBlocks * rows_per_block);
   float out_scale[kMaxRows];
   for (int64_t r = row_begin; r < row_end;) {
     const int64_t key = w.scale_row_of(r);
