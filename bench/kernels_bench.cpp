@@ -105,9 +105,6 @@ void matmul_args(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {1, 2}) b->Args({fp8, 1024, 4096, 1, threads, 1});
 }
 
-// A decode pass's shape of work: distinct matrices of rows × cols, 256 MiB in all, one token
-// each, one after the other (args: dtype, rows, cols). Against one long matrix it shows what
-// short matrices cost in streaming.
 // Distinct rows × cols matrices, 256 MiB of them in all (at least one): more than the caches
 // hold, so a pass over them streams from memory.
 std::vector<Weights> streamed_matrices(DType dtype, int64_t rows, int64_t cols) {
@@ -126,6 +123,9 @@ void set_weight_rate(benchmark::State& state, size_t bytes_per_iteration) {
       benchmark::Counter::kIsRate);
 }
 
+// A decode pass's shape of work: distinct matrices of rows × cols, 256 MiB in all, one token
+// each, one after the other (args: dtype, rows, cols). Against one long matrix it shows what
+// short matrices cost in streaming.
 void BM_MatmulSequence(benchmark::State& state) {
   const auto dtype = static_cast<DType>(state.range(0));
   const int64_t rows = state.range(1);

@@ -369,10 +369,10 @@ template <typename RowOf>
 void combine(const WeightMatrix& w, int64_t first_row, int64_t count, const float* coefficients,
              float* y, RowOf&& row_of) {
   std::fill(y, y + w.cols, 0.0f);
+  const int64_t full = w.cols - w.cols % 16;  // columns in whole groups of 16
   for (int64_t i = 0; i < count; ++i) {
     auto weights = row_of(first_row + i);
     const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
-    const int64_t full = w.cols - w.cols % 16;
     for (int64_t c = 0; c < full; c += 16) {
       const __m512 sum =
           _mm512_fmadd_ps(weights(c, __mmask16{0xffff}), coefficient, _mm512_loadu_ps(y + c));
