@@ -123,46 +123,65 @@ void set_weight_rate(benchmark::State& state, size_t bytes_per_iteration) {
       benchmark::Counter::kIsRate);
 }
 
-// A decode pass's shape of work: distinct matrices of rows × cols, 256 MiB in all, one token
-// each, one after the other (args: dtype, rows, cols). Against one long matrix it shows what
-// short matrices cost in streaming.
+// A decode or verify pass's shape of work: distinct matrices of rows × cols, 256 MiB in all,
+// one after the other, each over the same `tokens` rows of activations (args: dtype, rows,
+// cols, tokens). Against one long matrix it shows what short matrices cost in streaming; two
+// tokens against one, what a verify's experts chosen twice cost against a decode's.
 void BM_MatmulSequence(benchmark::State& state) {
   const auto dtype = static_cast<DType>(state.range(0));
   const int64_t rows = state.range(1);
   const int64_t cols = state.range(2);
+  const int64_t tokens = state.range(3);
   const std::vector<Weights> matrices = streamed_matrices(dtype, rows, cols);
   ThreadPool pool(1);
-  std::vector<float> x(static_cast<size_t>(cols), 0.5f);
-  std::vector<float> y(static_cast<size_t>(rows));
+  std::vector<float> x(static_cast<size_t>(tokens * cols), 0.5f);
+  std::vector<float> y(static_cast<size_t>(tokens * rows));
   for (auto _ : state) {
-    for (const Weights& w : matrices) matmul(w.matrix, x.data(), cols, 1, y.data(), rows, pool);
+    for (const Weights& w : matrices) {
+      matmul(w.matrix, x.data(), cols, tokens, y.data(), rows, pool);
+    }
     benchmark::DoNotOptimize(y.data());
   }
   set_weight_rate(state, matrices.size() * matrices[0].bytes.size());
 }
 
 // MLA's absorbed W_UK: per head, `rows` consecutive rows of kv_b_proj combined into one latent
-// vector (combine_rows), heads one after the other as a one-thread decode runs them, over
-// 256 MiB of kv_b_proj-shaped matrices (args: dtype, heads, rows per head, cols). Each head's
-// W_UV rows lie between its W_UK rows and the next head's, as in kv_b_proj, and are not read.
+// vector per token (combine_rows), heads one after the other as a one-thread pass runs them
+// (args: dtype, heads, rows per head, cols, tokens, streamed). Streamed: over 256 MiB of
+// kv_b_proj-shaped matrices, so the rows come from memory; otherwise one matrix, from the
+// caches, for the compute side (a verify's or a prefill's tokens). Each head's W_UV rows lie
+// between its W_UK rows and the next head's, as in kv_b_proj, and are not read.
 void BM_CombineRowsSequence(benchmark::State& state) {
   const auto dtype = static_cast<DType>(state.range(0));
   const int64_t heads = state.range(1);
   const int64_t rows = state.range(2);
   const int64_t cols = state.range(3);
-  const std::vector<Weights> matrices = streamed_matrices(dtype, heads * 2 * rows, cols);
-  std::vector<float> coefficients(static_cast<size_t>(rows), 0.5f);
-  std::vector<float> y(static_cast<size_t>(cols));
+  const int64_t tokens = state.range(4);
+  const bool streamed = state.range(5) == 1;
+  std::vector<Weights> matrices;
+  if (streamed) {
+    matrices = streamed_matrices(dtype, heads * 2 * rows, cols);
+  } else {
+    matrices.push_back(make_weights(dtype, heads * 2 * rows, cols));
+  }
+  // Per token and head a query of `rows` coefficients, laid out [token, head, rows] as MLA's.
+  std::vector<float> coefficients(static_cast<size_t>(tokens * heads * rows), 0.5f);
+  std::vector<float> y(static_cast<size_t>(tokens * heads * cols));
   std::vector<float> scratch(matmul_scratch_floats(cols));
   for (auto _ : state) {
     for (const Weights& w : matrices) {
       for (int64_t h = 0; h < heads; ++h) {
-        combine_rows(w.matrix, h * 2 * rows, rows, coefficients.data(), y.data(), scratch.data());
+        combine_rows(w.matrix, h * 2 * rows, rows, coefficients.data() + h * rows, heads * rows,
+                     tokens, y.data() + h * cols, heads * cols, scratch.data());
       }
     }
     benchmark::DoNotOptimize(y.data());
   }
   set_weight_rate(state, matrices.size() * matrices[0].bytes.size() / 2);  // the W_UK half
+  state.counters["GMAC/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * tokens) *
+                             static_cast<double>(matrices.size() * heads * rows * cols) / 1e9,
+                         benchmark::Counter::kIsRate);
 }
 
 // nextn bench's bandwidth probe (measure_read_bandwidth: the best of five plain passes over
@@ -186,18 +205,27 @@ void sequence_args(benchmark::internal::Benchmark* b) {
                                                          {2048, 2048},
                                                          {32768, 2048}}};
   for (const int64_t dtype : {int64_t{1}, int64_t{3}}) {
-    for (const auto& [rows, cols] : shapes) b->Args({dtype, rows, cols});
+    for (const auto& [rows, cols] : shapes) b->Args({dtype, rows, cols, 1});
+    // A verify's experts chosen by two of its tokens, and the long matrix for scale.
+    for (const auto& [rows, cols] : {shapes[0], shapes[1], shapes[2]}) {
+      b->Args({dtype, rows, cols, 2});
+    }
   }
 }
 
 BENCHMARK(BM_MatmulSequence)
     ->Apply(sequence_args)
-    ->ArgNames({"dtype", "rows", "cols"})
+    ->ArgNames({"dtype", "rows", "cols", "tokens"})
     ->UseRealTime();
 BENCHMARK(BM_CombineRowsSequence)
-    ->Args({1, 16, 128, 512})
-    ->Args({3, 16, 128, 512})
-    ->ArgNames({"dtype", "heads", "rows", "cols"})
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      for (const int64_t dtype : {int64_t{1}, int64_t{3}}) {
+        b->Args({dtype, 16, 128, 512, 1, 1});  // a decode's W_UK
+        b->Args({dtype, 16, 128, 512, 4, 1});  // a verify's
+        for (const int64_t tokens : {1, 4, 128}) b->Args({dtype, 16, 128, 512, tokens, 0});
+      }
+    })
+    ->ArgNames({"dtype", "heads", "rows", "cols", "tokens", "streamed"})
     ->UseRealTime();
 BENCHMARK(BM_PlainRead)->Iterations(1)->UseRealTime();
 

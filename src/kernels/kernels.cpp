@@ -153,19 +153,22 @@ void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int6
 }
 
 void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
-                  const float* coefficients, float* y, float* scratch) {
+                  const float* coefficients, int64_t coefficient_stride, int64_t tokens, float* y,
+                  int64_t y_stride, float* scratch) {
   const RowCombiner combine = active_kernels().combiner_for(w.dtype);
   // The SIMD FP8 combiner takes one scale per group of 16 columns.
   const bool groups_share_a_scale =
       w.dtype != DType::kF8E4M3 || w.scale_block_cols % 16 == 0 || w.one_scale_per_row();
   if (combine != nullptr && groups_share_a_scale) {
-    combine(w, first_row, count, coefficients, y);
+    combine(w, first_row, count, coefficients, coefficient_stride, tokens, y, y_stride);
     return;
   }
-  std::fill(y, y + w.cols, 0.0f);
+  for (int64_t t = 0; t < tokens; ++t) std::fill(y + t * y_stride, y + t * y_stride + w.cols, 0.0f);
   for (int64_t i = 0; i < count; ++i) {
     decode_row(w, first_row + i, scratch);
-    axpy(coefficients[i], scratch, y, w.cols);
+    for (int64_t t = 0; t < tokens; ++t) {
+      axpy(coefficients[t * coefficient_stride + i], scratch, y + t * y_stride, w.cols);
+    }
   }
 }
 

@@ -25,10 +25,12 @@ void matmul(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tok
 void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int64_t tokens,
                    float* y, int64_t y_stride, float* scratch);
 
-// y[c] = Σ_i coefficients[i] · w[first_row + i, c] for every column (y overwritten), on the
-// calling thread; `scratch` holds w.cols floats. The same operations whatever the caller's batch.
+// y[t · y_stride + c] = Σ_i coefficients[t · coefficient_stride + i] · w[first_row + i, c] for
+// t < tokens and every column (y overwritten), on the calling thread: the rows are read once
+// for all tokens. `scratch` holds w.cols floats. A token's result does not depend on `tokens`.
 void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
-                  const float* coefficients, float* y, float* scratch);
+                  const float* coefficients, int64_t coefficient_stride, int64_t tokens, float* y,
+                  int64_t y_stride, float* scratch);
 
 // The per-thread scratch (ThreadPool::Scratch::kRow) matmul needs for a matrix of `cols`
 // columns: what a model reserves up front for its widest matrix.

@@ -356,70 +356,184 @@ void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t
                                                     out);
 }
 
-// Row combinations (KernelTable::combine): whole rows one after the other (MLA's W_UK_h is
-// `count` consecutive rows, so the weights stream in order), y accumulated in place, where it
-// stays in L1; per column the same fused multiply-adds in row order whatever the row length.
-// `row_of(r)` gives a function that converts 16 weights of row r from column c.
-//
-// Whole groups of 16 columns load and store y plain, only the last partial group masked: each
-// group's load of y follows the previous row's store to it, and a masked store does not
-// forward to the load here, which held the loop at about 7 G weights/s whatever the dtype
-// (kernels_bench BM_CombineRowsSequence: BF16 14 → 17 GB/s, FP8 7 → 9).
-template <typename RowOf>
-void combine(const WeightMatrix& w, int64_t first_row, int64_t count, const float* coefficients,
-             float* y, RowOf&& row_of) {
-  std::fill(y, y + w.cols, 0.0f);
-  const int64_t full = w.cols - w.cols % 16;  // columns in whole groups of 16
-  for (int64_t i = 0; i < count; ++i) {
-    auto weights = row_of(first_row + i);
-    const __m512 coefficient = _mm512_set1_ps(coefficients[i]);
-    for (int64_t c = 0; c < full; c += 16) {
-      const __m512 sum =
-          _mm512_fmadd_ps(weights(c, __mmask16{0xffff}), coefficient, _mm512_loadu_ps(y + c));
-      _mm512_storeu_ps(y + c, sum);
+// Row combinations (KernelTable::combine): y[t, c] = Σ_i coefficients[t, i] · w[first_row + i, c].
+// The rows go in blocks of kCombineRowBlock; over a block, a chunk of columns × a few tokens
+// stays in registers (16 accumulators: 16 groups of 16 columns for one token, 8 for two, 4 for
+// three or four), taken from y and put back between blocks. So each weight is converted once
+// for up to four tokens, a running sum goes through memory once per block rather than once
+// per row, and the rows stream in order a block at a time. Every output takes the same fused
+// multiply-adds in row order from zero whatever the chunk, the tokens or the row length, so a
+// token's result does not depend on the batch.
+constexpr int kCombineTokens = 4;
+constexpr int64_t kCombineRowBlock = 16;
+// How far ahead the first pass over a block prefetches whole rows into L2: 8 KiB (BM_CombineRows
+// Sequence, one token from memory: 4 KiB 11.9-14.1 GB/s, 8 KiB 14.3-14.7, 16 KiB 13.6-13.9,
+// 32 KiB 12.3-14.2, none 9.7-9.9, in alternating runs).
+constexpr int64_t kCombinePrefetchBytes = 8192;
+
+template <int kTokens>
+constexpr int combine_groups() {
+  return kTokens == 1 ? 16 : kTokens == 2 ? 8 : 4;
+}
+
+// Columns [16 · g0, 16 · (g0 + kGroups)) of rows [i0, i1), the last group masked by `last`,
+// the sums started from zero (`first`) or from y. `format.weights(i, g, c, mask)` converts 16
+// weights of row i from column c (group g of the chunk); `format.begin_rows(i, g0, kGroups)`
+// is called where a run of rows sharing FP8 scales starts and returns where it ends.
+template <int kGroups, int kTokens, typename Format>
+void combine_pass(Format& format, int64_t i0, int64_t i1, int64_t g0, __mmask16 last, bool first,
+                  const float* coefficients, int64_t coefficient_stride, bool prefetch, float* y,
+                  int64_t y_stride) {
+  __m512 acc[kGroups][kTokens];
+  for (int t = 0; t < kTokens; ++t) {
+    const float* in = y + t * y_stride + 16 * g0;
+    for (int g = 0; g < kGroups; ++g) {
+      acc[g][t] = first ? _mm512_setzero_ps()
+                        : _mm512_maskz_loadu_ps(g == kGroups - 1 ? last : 0xffff, in + 16 * g);
     }
-    if (full < w.cols) {
-      const __mmask16 mask = lane_mask(w.cols - full);
-      const __m512 sum =
-          _mm512_fmadd_ps(weights(full, mask), coefficient, _mm512_maskz_loadu_ps(mask, y + full));
-      _mm512_mask_storeu_ps(y + full, mask, sum);
+  }
+  for (int64_t i = i0; i < i1;) {
+    const int64_t run_end = std::min(i1, format.begin_rows(i, g0, kGroups));
+    for (; i < run_end; ++i) {
+      if (prefetch) format.prefetch_ahead(i);
+      __m512 coefficient[kTokens];
+      for (int t = 0; t < kTokens; ++t) {
+        coefficient[t] = _mm512_set1_ps(coefficients[t * coefficient_stride + i]);
+      }
+#pragma GCC unroll 16
+      for (int g = 0; g < kGroups; ++g) {
+        const __m512 w = format.weights(i, g, 16 * (g0 + g), g == kGroups - 1 ? last : 0xffff);
+        for (int t = 0; t < kTokens; ++t) acc[g][t] = _mm512_fmadd_ps(w, coefficient[t], acc[g][t]);
+      }
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    float* out = y + t * y_stride + 16 * g0;
+    for (int g = 0; g < kGroups - 1; ++g) _mm512_storeu_ps(out + 16 * g, acc[g][t]);
+    _mm512_mask_storeu_ps(out + 16 * (kGroups - 1), last, acc[kGroups - 1][t]);
+  }
+}
+
+// Rows [i0, i1) into every column for kTokens tokens: whole chunks of
+// combine_groups<kTokens>() groups, then the groups left one at a time.
+template <int kTokens, typename Format>
+void combine_block(Format& format, int64_t cols, int64_t i0, int64_t i1, bool first,
+                   const float* coefficients, int64_t coefficient_stride, bool prefetch, float* y,
+                   int64_t y_stride) {
+  constexpr int kGroups = combine_groups<kTokens>();
+  const int64_t groups = (cols + 15) / 16;
+  const __mmask16 tail = lane_mask(cols - 16 * (groups - 1));
+  int64_t g0 = 0;
+  for (; g0 + kGroups <= groups; g0 += kGroups) {
+    combine_pass<kGroups, kTokens>(format, i0, i1, g0, g0 + kGroups == groups ? tail : 0xffff,
+                                   first, coefficients, coefficient_stride, prefetch, y, y_stride);
+    prefetch = false;
+  }
+  for (; g0 < groups; ++g0) {
+    combine_pass<1, kTokens>(format, i0, i1, g0, g0 + 1 == groups ? tail : 0xffff, first,
+                             coefficients, coefficient_stride, prefetch, y, y_stride);
+    prefetch = false;
+  }
+}
+
+template <typename Format>
+void combine(Format& format, int64_t cols, int64_t count, const float* coefficients,
+             int64_t coefficient_stride, int64_t tokens, float* y, int64_t y_stride) {
+  format.prefetch_first();
+  for (int64_t i0 = 0; i0 < count; i0 += kCombineRowBlock) {
+    const int64_t i1 = std::min(count, i0 + kCombineRowBlock);
+    for (int64_t t = 0; t < tokens; t += kCombineTokens) {
+      const float* c = coefficients + t * coefficient_stride;
+      float* out = y + t * y_stride;
+      const bool first = i0 == 0;
+      const bool prefetch = t == 0;  // later token blocks find the rows in L1
+      auto run = [&]<int kTokens>() {
+        combine_block<kTokens>(format, cols, i0, i1, first, c, coefficient_stride, prefetch, out,
+                               y_stride);
+      };
+      switch (std::min<int64_t>(kCombineTokens, tokens - t)) {
+        case 1:
+          run.template operator()<1>();
+          break;
+        case 2:
+          run.template operator()<2>();
+          break;
+        case 3:
+          run.template operator()<3>();
+          break;
+        default:
+          run.template operator()<4>();
+          break;
+      }
     }
   }
 }
 
+// The rows [first_row, first_row + count) of a row-major matrix of `row_bytes` rows, with
+// the prefetch of the combining passes.
+struct CombineRows {
+  const std::byte* first;
+  int64_t row_bytes;
+  int64_t count;
+  int64_t lead = (kCombinePrefetchBytes + row_bytes - 1) / row_bytes;
+
+  const std::byte* row(int64_t i) const { return first + i * row_bytes; }
+  void prefetch_first() const { avx512::prefetch_first_rows(first, row_bytes, 0, count, lead); }
+  void prefetch_ahead(int64_t i) const {
+    if (i + lead >= count) return;
+    const std::byte* ahead = row(i + lead);
+    for (int64_t line = 0; line < row_bytes; line += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
+    }
+  }
+};
+
+struct Bf16Combine : CombineRows {
+  int64_t begin_rows(int64_t /*i*/, int64_t /*g0*/, int /*groups*/) const { return count; }
+  __m512 weights(int64_t i, int /*g*/, int64_t c, __mmask16 mask) const {
+    const __m256i raw = _mm256_maskz_loadu_epi16(mask, row(i) + 2 * c);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+  }
+};
+
+// FP8 weights whose scale blocks hold whole groups of 16 columns (combine_rows checks): a run
+// of rows in one scale row takes its groups' scales (× 2^8, the decoding's factor) once.
+struct Fp8Combine : CombineRows {
+  const WeightMatrix* w;
+  int64_t first_row;
+  std::array<float, 16> scale{};
+
+  int64_t begin_rows(int64_t i, int64_t g0, int groups) {
+    const int64_t r = first_row + i;
+    const float* grid = w->scales_of_row(r);
+    for (int g = 0; g < groups; ++g) {
+      scale[static_cast<size_t>(g)] = grid[16 * (g0 + g) / w->scale_block_cols] * 0x1p8f;
+    }
+    return std::min(count, w->next_scale_row_start(r) - first_row);
+  }
+  __m512 weights(int64_t i, int g, int64_t c, __mmask16 mask) const {
+    // e4m3 → fp16 (the value × 2^-8) by sign extension and a shift, then widened.
+    const __m128i codes = _mm_maskz_loadu_epi8(mask, row(i) + c);
+    const __m256i half = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7),
+                                          _mm256_set1_epi16(static_cast<short>(0xbf80)));
+    return _mm512_mul_ps(_mm512_cvtph_ps(half), _mm512_set1_ps(scale[static_cast<size_t>(g)]));
+  }
+};
+
 void combine_bf16(const WeightMatrix& w, int64_t first_row, int64_t count,
-                  const float* coefficients, float* y) {
-  combine(w, first_row, count, coefficients, y, [&](int64_t r) {
-    const std::byte* row = w.data + static_cast<size_t>(r * w.cols) * 2;
-    return [row](int64_t c, __mmask16 mask) {
-      const __m256i raw = _mm256_maskz_loadu_epi16(mask, row + 2 * c);
-      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
-    };
-  });
+                  const float* coefficients, int64_t coefficient_stride, int64_t tokens, float* y,
+                  int64_t y_stride) {
+  const int64_t row_bytes = w.cols * 2;
+  Bf16Combine format{
+      {.first = w.data + first_row * row_bytes, .row_bytes = row_bytes, .count = count}};
+  combine(format, w.cols, count, coefficients, coefficient_stride, tokens, y, y_stride);
 }
 
-// FP8 weights whose scale blocks hold whole groups of 16 columns (combine_rows checks).
 void combine_fp8(const WeightMatrix& w, int64_t first_row, int64_t count, const float* coefficients,
-                 float* y) {
-  combine(w, first_row, count, coefficients, y, [&](int64_t r) {
-    const std::byte* row = w.data + static_cast<size_t>(r * w.cols);
-    const float* grid = w.scales_of_row(r);
-    const int64_t block_cols = w.scale_block_cols;
-    // Columns come in ascending order: the block's scale is looked up when a block starts.
-    return [row, grid, block_cols, next = int64_t{0}, block = int64_t{-1}, scale = 0.0f](
-               int64_t c, __mmask16 mask) mutable {
-      if (c >= next) {
-        block = c / block_cols;
-        next = (block + 1) * block_cols;
-        scale = grid[block] * 0x1p8f;
-      }
-      // e4m3 → fp16 (the value × 2^-8) by sign extension and a shift, then widened.
-      const __m128i codes = _mm_maskz_loadu_epi8(mask, row + c);
-      const __m256i half = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7),
-                                            _mm256_set1_epi16(static_cast<short>(0xbf80)));
-      return _mm512_mul_ps(_mm512_cvtph_ps(half), _mm512_set1_ps(scale));
-    };
-  });
+                 int64_t coefficient_stride, int64_t tokens, float* y, int64_t y_stride) {
+  Fp8Combine format{
+      {.first = w.data + first_row * w.cols, .row_bytes = w.cols, .count = count}, &w, first_row};
+  combine(format, w.cols, count, coefficients, coefficient_stride, tokens, y, y_stride);
 }
 
 // Activations for BF16 weights: per 32 columns, the 16 even columns then the 16 odd ones.

@@ -28,10 +28,12 @@ using RowKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64_t row
 using InputPrep = void (*)(const float* x, int64_t x_stride, int64_t tokens, int64_t cols,
                            float* out);
 
-// y[c] = Σ_i coefficients[i] · w[first_row + i, c] for every column c (y overwritten): a
-// combination of rows, the transposed product MLA's absorbed queries need.
+// y[t · y_stride + c] = Σ_i coefficients[t · coefficient_stride + i] · w[first_row + i, c] for
+// t < tokens and every column c (y overwritten): combinations of rows, the transposed product
+// MLA's absorbed queries need. Each output's operations do not depend on `tokens`.
 using RowCombiner = void (*)(const WeightMatrix& w, int64_t first_row, int64_t count,
-                             const float* coefficients, float* y);
+                             const float* coefficients, int64_t coefficient_stride, int64_t tokens,
+                             float* y, int64_t y_stride);
 
 // scores[i · score_stride + s] = scale · Σ_{c < dim} q[i · q_stride + c] · keys[s · key_stride + c]
 // for i < queries, s < n_keys: the scores of query heads that read the same cache rows. Each

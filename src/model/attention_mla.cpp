@@ -42,11 +42,12 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
   ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
     float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
     for (int64_t h = h_begin; h < h_end; ++h) {
+      // The head's W_UK rows read once for every row of the pass.
+      combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q + h * qk, heads * qk, T,
+                   q_cat + h * width, heads * width, row);
       for (int64_t t = 0; t < T; ++t) {
         const float* q_head = q + (t * heads + h) * qk;
-        float* query = q_cat + (t * heads + h) * width;
-        combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q_head, query, row);
-        std::copy(q_head + nope, q_head + qk, query + latent);
+        std::copy(q_head + nope, q_head + qk, q_cat + (t * heads + h) * width + latent);
       }
     }
   });
