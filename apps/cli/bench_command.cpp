@@ -42,13 +42,23 @@ double median(std::vector<double> values) {
 struct Pass {
   double seconds = 0;
   WeightTraffic traffic;
+  // The median over repeats of time × the bandwidth probed just before / bytes read.
+  double adjacent_bandwidth_time_ratio = 0;
 };
+
+// The bandwidth is probed again before every kProbeEvery decode steps and before every timed
+// verify pass (the best of kProbePasses reads of kProbeBytes), so that each step is compared
+// with what the machine gave at that moment as well as with the best figure of the run.
+constexpr int64_t kProbeEvery = 8;
+constexpr int kProbePasses = 2;
+constexpr size_t kProbeBytes = size_t{256} << 20;
 
 int run_bench(const BenchArgs& args) {
   const auto model = LoadedModel::open(args.model);
   const ModelConfig& config = model->config;
   ThreadPool pool(args.threads);
   const double bandwidth = measure_read_bandwidth(pool, size_t{1} << 30);
+  ReadProbe probe(pool, kProbeBytes);
   const double fma_peak = measure_fma_peak(pool);
   TargetModel target(config, *model->bound, pool);
   const int64_t capacity = args.prompt + args.decode + args.repeats * (args.max_verify + 1) + 16;
@@ -78,18 +88,23 @@ int run_bench(const BenchArgs& args) {
   // A pass of n tokens at the end of the context, then rolled back: median of repeats.
   auto pass = [&](int64_t n) {
     std::vector<double> times;
+    std::vector<double> adjacent_ratios;
     Pass result;
     std::vector<int32_t> tokens(static_cast<size_t>(n));
     for (int64_t r = 0; r < args.repeats; ++r) {
       for (int64_t i = 0; i < n; ++i) tokens[i] = static_cast<int32_t>((r * 31 + i * 17 + 5) % V);
       const int64_t before = kv.size();
+      const double now_bandwidth = probe.best_of(kProbePasses);
       start = Clock::now();
       target.forward(tokens, kv, logits.data(), hidden.data());
       times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
       result.traffic = target.last_traffic();
+      const auto bytes = static_cast<double>(result.traffic.bytes + result.traffic.kv_bytes);
+      adjacent_ratios.push_back(times.back() * now_bandwidth / bytes);
       kv.truncate(before);
     }
     result.seconds = median(times);
+    result.adjacent_bandwidth_time_ratio = median(adjacent_ratios);
     return result;
   };
   // Decode: one token at a time, growing the context.
@@ -97,7 +112,13 @@ int run_bench(const BenchArgs& args) {
   WeightTraffic decode_traffic;
   uint64_t decode_bytes = 0;
   uint64_t decode_kv_bytes = 0;
+  // Per group of kProbeEvery steps: its bytes per second against the probe just before it.
+  std::vector<double> segment_fractions;
+  std::vector<double> segment_probes;
+  double segment_bytes = 0;
+  double segment_seconds = 0;
   for (int64_t i = 0; i < args.decode; ++i) {
+    if (i % kProbeEvery == 0) segment_probes.push_back(probe.best_of(kProbePasses));
     const int32_t token = static_cast<int32_t>((i * 101 + 7) % V);
     start = Clock::now();
     target.forward(std::span(&token, 1), kv, logits.data(), nullptr);
@@ -105,6 +126,13 @@ int run_bench(const BenchArgs& args) {
     decode_bytes += target.last_traffic().bytes;
     decode_kv_bytes += target.last_traffic().kv_bytes;
     decode_traffic = target.last_traffic();
+    segment_bytes += static_cast<double>(decode_traffic.bytes + decode_traffic.kv_bytes);
+    segment_seconds += decode_times.back();
+    if ((i + 1) % kProbeEvery == 0 || i + 1 == args.decode) {
+      segment_fractions.push_back(segment_bytes / segment_seconds / segment_probes.back());
+      segment_bytes = 0;
+      segment_seconds = 0;
+    }
   }
   const double decode_step = median(decode_times);
   const double decode_bytes_per_step =
@@ -125,7 +153,8 @@ int run_bench(const BenchArgs& args) {
                       {"weight_bytes", p.traffic.bytes},
                       {"kv_bytes", p.traffic.kv_bytes},
                       {"distinct_experts", p.traffic.experts_run},
-                      {"bandwidth_time_ratio", p.seconds / ideal}});
+                      {"bandwidth_time_ratio", p.seconds / ideal},
+                      {"adjacent_bandwidth_time_ratio", p.adjacent_bandwidth_time_ratio}});
   }
   nlohmann::ordered_json mtp_json;
   if (config.num_nextn_predict_layers > 0) {
@@ -164,7 +193,9 @@ int run_bench(const BenchArgs& args) {
                    {"kv_bytes_per_token", decode_kv_per_step},
                    {"distinct_experts_per_token", decode_traffic.experts_run},
                    {"achieved_gb_per_s", achieved / 1e9},
-                   {"fraction_of_bandwidth", achieved / bandwidth}};
+                   {"fraction_of_bandwidth", achieved / bandwidth},
+                   {"adjacent_bandwidth_gb_per_s", median(segment_probes) / 1e9},
+                   {"fraction_of_adjacent_bandwidth", median(segment_fractions)}};
   out["verify"] = verify;
   out["mtp_step"] = mtp_json;
   if (args.json) {
@@ -181,17 +212,22 @@ int run_bench(const BenchArgs& args) {
               100.0 * prefill_mac_rate / fma_peak);
   std::printf(
       "decode (K=0)   %.1f tokens/s, %.1f MB of weights + %.2f MB of KV per token, %lld "
-      "experts, %.1f GB/s = %.0f%% of measured bandwidth\n",
+      "experts, %.1f GB/s = %.0f%% of measured bandwidth (%.0f%% of the %.1f GB/s probed "
+      "between its steps)\n",
       1.0 / decode_step, decode_bytes_per_step / 1e6, decode_kv_per_step / 1e6,
       static_cast<long long>(decode_traffic.experts_run), achieved / 1e9,
-      100.0 * achieved / bandwidth);
-  std::printf("verify         k  tokens  time/1-token  MB read  experts  time/bandwidth-time\n");
+      100.0 * achieved / bandwidth, 100.0 * median(segment_fractions),
+      median(segment_probes) / 1e9);
+  std::printf(
+      "verify         k  tokens  time/1-token  MB read  experts  time/bandwidth-time  (probed "
+      "beside it)\n");
   for (const auto& v : verify) {
-    std::printf("               %-2lld %-7lld %-13.2f %-8.1f %-8lld %.2f\n",
+    std::printf("               %-2lld %-7lld %-13.2f %-8.1f %-8lld %-20.2f %.2f\n",
                 static_cast<long long>(v["drafts"]), static_cast<long long>(v["tokens"]),
                 v["relative_to_one_token"].get<double>(), v["weight_bytes"].get<double>() / 1e6,
                 static_cast<long long>(v["distinct_experts"]),
-                v["bandwidth_time_ratio"].get<double>());
+                v["bandwidth_time_ratio"].get<double>(),
+                v["adjacent_bandwidth_time_ratio"].get<double>());
   }
   if (!mtp_json.is_null()) {
     std::printf("MTP step       %.2f × a one-token target step, %.1f MB read\n",

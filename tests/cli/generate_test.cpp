@@ -126,7 +126,12 @@ TEST(BenchCommand, ReportsEveryFigureAgainstTheMeasuredBandwidth) {
   EXPECT_GT(out["prefill"]["tokens_per_second"].get<double>(), 0.0);
   EXPECT_GT(out["decode"]["weight_bytes_per_token"].get<double>(), 0.0);
   EXPECT_GT(out["decode"]["fraction_of_bandwidth"].get<double>(), 0.0);
+  EXPECT_GT(out["decode"]["adjacent_bandwidth_gb_per_s"].get<double>(), 0.1);
+  EXPECT_GT(out["decode"]["fraction_of_adjacent_bandwidth"].get<double>(), 0.0);
   ASSERT_EQ(out["verify"].size(), 3u);
+  for (const auto& v : out["verify"]) {
+    EXPECT_GT(v["adjacent_bandwidth_time_ratio"].get<double>(), 0.0);
+  }
   // More tokens in a verify pass can only touch as many or more distinct experts and bytes.
   for (size_t i = 1; i < 3; ++i) {
     EXPECT_GE(out["verify"][i]["distinct_experts"], out["verify"][i - 1]["distinct_experts"]);
