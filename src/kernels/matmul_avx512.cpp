@@ -479,12 +479,9 @@ struct CombineRows {
 
   const std::byte* row(int64_t i) const { return first + i * row_bytes; }
   void prefetch_first() const { avx512::prefetch_first_rows(first, row_bytes, 0, count, lead); }
+  // Row i + lead, whole (none past the last row).
   void prefetch_ahead(int64_t i) const {
-    if (i + lead >= count) return;
-    const std::byte* ahead = row(i + lead);
-    for (int64_t line = 0; line < row_bytes; line += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
-    }
+    if (i + lead < count) avx512::prefetch_first_rows(first, row_bytes, i + lead, count, 1);
   }
 };
 
