@@ -125,15 +125,16 @@ void set_weight_rate(benchmark::State& state, size_t bytes_per_iteration) {
 
 // A decode or verify pass's shape of work: distinct matrices of rows × cols, 256 MiB in all,
 // one after the other, each over the same `tokens` rows of activations (args: dtype, rows,
-// cols, tokens). Against one long matrix it shows what short matrices cost in streaming; two
-// tokens against one, what a verify's experts chosen twice cost against a decode's.
+// cols, tokens, threads). Against one long matrix it shows what short matrices cost in
+// streaming; two tokens against one, what a verify's matrices cost against a decode's; two
+// threads, what splitting each matrix over them costs (compare BM_PlainRead with as many).
 void BM_MatmulSequence(benchmark::State& state) {
   const auto dtype = static_cast<DType>(state.range(0));
   const int64_t rows = state.range(1);
   const int64_t cols = state.range(2);
   const int64_t tokens = state.range(3);
   const std::vector<Weights> matrices = streamed_matrices(dtype, rows, cols);
-  ThreadPool pool(1);
+  ThreadPool pool(static_cast<int>(state.range(4)));
   std::vector<float> x(static_cast<size_t>(tokens * cols), 0.5f);
   std::vector<float> y(static_cast<size_t>(tokens * rows));
   for (auto _ : state) {
@@ -184,10 +185,39 @@ void BM_CombineRowsSequence(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 
+// MLA's attention of one token in the absorbed form, as a one-thread pass's task runs it: a block
+// of `heads` queries of 576 values (latent 512 | rope 64) against `positions` cache rows of the
+// same width (keys: all 576; values: the latent 512), with softmax (args: heads, positions).
+// Bound by multiply-adds, not memory: the cache rows of a layer stay in L2 up to about 400
+// positions. Reports multiply-adds per second, against the FMA peak.
+void BM_AttendMla(benchmark::State& state) {
+  const int64_t heads = state.range(0);
+  const int64_t positions = state.range(1);
+  constexpr int64_t kWidth = 576;
+  constexpr int64_t kLatent = 512;
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> q(static_cast<size_t>(heads * kWidth));
+  std::vector<float> cache(static_cast<size_t>(positions * kWidth));
+  for (float& v : q) v = uniform(rng);
+  for (float& v : cache) v = uniform(rng);
+  std::vector<float> scratch(attend_scratch_floats(heads, kLatent));
+  std::vector<float> out(static_cast<size_t>(heads * kLatent));
+  for (auto _ : state) {
+    attend(q.data(), kWidth, heads, cache.data(), kWidth, kWidth, cache.data(), kWidth, kLatent,
+           positions, 0.07f, scratch.data(), out.data(), kLatent);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GMAC/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) *
+                             static_cast<double>(heads * positions * (kWidth + kLatent)) / 1e9,
+                         benchmark::Counter::kIsRate);
+}
+
 // nextn bench's bandwidth probe (measure_read_bandwidth: the best of five plain passes over
-// 256 MiB, one thread), to compare the streamed matmuls above with in the same run.
+// 256 MiB; arg: threads), to compare the streamed matmuls above with in the same run.
 void BM_PlainRead(benchmark::State& state) {
-  ThreadPool pool(1);
+  ThreadPool pool(static_cast<int>(state.range(0)));
   double best = 0;
   for (auto _ : state) best = std::max(best, measure_read_bandwidth(pool, size_t{256} << 20));
   state.counters["GB/s"] = best / 1e9;
@@ -205,17 +235,24 @@ void sequence_args(benchmark::internal::Benchmark* b) {
                                                          {2048, 2048},
                                                          {32768, 2048}}};
   for (const int64_t dtype : {int64_t{1}, int64_t{3}}) {
-    for (const auto& [rows, cols] : shapes) b->Args({dtype, rows, cols, 1});
+    for (const auto& [rows, cols] : shapes) b->Args({dtype, rows, cols, 1, 1});
     // A verify's experts chosen by two of its tokens, and the long matrix for scale.
     for (const auto& [rows, cols] : {shapes[0], shapes[1], shapes[2]}) {
-      b->Args({dtype, rows, cols, 2});
+      b->Args({dtype, rows, cols, 2, 1});
+    }
+  }
+  // The matrices every row of a pass meets (attention's, the head), split over two threads
+  // as a two-thread pass runs them, for one token and for a two-token verify.
+  for (const int64_t tokens : {1, 2}) {
+    for (const auto& [rows, cols] : {shapes[0], shapes[3], shapes[4], shapes[5], shapes[6]}) {
+      b->Args({1, rows, cols, tokens, 2});
     }
   }
 }
 
 BENCHMARK(BM_MatmulSequence)
     ->Apply(sequence_args)
-    ->ArgNames({"dtype", "rows", "cols", "tokens"})
+    ->ArgNames({"dtype", "rows", "cols", "tokens", "threads"})
     ->UseRealTime();
 BENCHMARK(BM_CombineRowsSequence)
     ->Apply([](benchmark::internal::Benchmark* b) {
@@ -227,7 +264,11 @@ BENCHMARK(BM_CombineRowsSequence)
     })
     ->ArgNames({"dtype", "heads", "rows", "cols", "tokens", "streamed"})
     ->UseRealTime();
-BENCHMARK(BM_PlainRead)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_AttendMla)
+    ->ArgsProduct({{8, 16}, {160, 1024, 4096}})
+    ->ArgNames({"heads", "positions"})
+    ->UseRealTime();
+BENCHMARK(BM_PlainRead)->Arg(1)->Arg(2)->ArgName("threads")->Iterations(1)->UseRealTime();
 
 BENCHMARK(BM_Matmul)
     ->Apply(matmul_args)

@@ -1,6 +1,7 @@
 // AVX-512 attention kernels (compiled with -mavx512f; entries of the avx512 tables).
 //
-// Softmax: vector max, e^x by range reduction and a polynomial, vector sums.
+// exp_sum (a softmax without its division): vector max, e^x by range reduction and a
+// polynomial, vector sums.
 // Scores: blocks of up to 4 query heads × 4 cache rows, 16 columns a step, one accumulator per
 // score, so each cache row is loaded once for 4 heads and each query once for 4 rows. Values:
 // blocks of up to 4 heads × 64 output columns, every cache row's 64 columns loaded once for
@@ -138,13 +139,14 @@ inline __m512 exp_nonpositive(__m512 x) {
 
 }  // namespace
 
-void softmax_avx512(float* values, int64_t n) {
+float exp_sum_avx512(float* values, int64_t n, float* shift) {
   const __m512 lowest = _mm512_set1_ps(-INFINITY);
-  __m512 top = lowest;
+  __m512 top = _mm512_set1_ps(*shift);
   for (int64_t i = 0; i < n; i += 16) {
     top = _mm512_max_ps(top, _mm512_mask_loadu_ps(lowest, lane_mask(n - i), values + i));
   }
-  const __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+  *shift = _mm512_reduce_max_ps(top);
+  const __m512 max = _mm512_set1_ps(*shift);
   __m512 sum = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 mask = lane_mask(n - i);
@@ -152,12 +154,7 @@ void softmax_avx512(float* values, int64_t n) {
     _mm512_mask_storeu_ps(values + i, mask, e);
     sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(mask, e));
   }
-  const __m512 inverse = _mm512_set1_ps(1.0f / avx512::reduce(sum));
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 mask = lane_mask(n - i);
-    _mm512_mask_storeu_ps(values + i, mask,
-                          _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), inverse));
-  }
+  return avx512::reduce(sum);
 }
 
 // Cache rows per run: the run (up to 64 × 576 floats, 147 KB for DeepSeek-V3) stays in L2 while

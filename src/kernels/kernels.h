@@ -55,17 +55,18 @@ void attention_values(const float* p, int64_t p_stride, int64_t queries, const f
                       int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
                       int64_t out_stride);
 // Both halves with the softmax between: out[i] = Σ_s softmax_s(scale · q_i · key_s) · value_s
-// for `queries` heads over the same n_keys cache rows; `scores` holds queries × n_keys floats.
+// for `queries` heads over the same n_keys cache rows. The rows go in fixed chunks under a
+// running max and sum (the softmax's division comes last), so each is read from memory once
+// however long the context. `scratch` holds attend_scratch_floats(queries, value_dim) floats.
 void attend(const float* q, int64_t q_stride, int64_t queries, const float* keys,
             int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
-            int64_t value_dim, int64_t n_keys, float scale, float* scores, float* out,
+            int64_t value_dim, int64_t n_keys, float scale, float* scratch, float* out,
             int64_t out_stride);
+size_t attend_scratch_floats(int64_t queries, int64_t value_dim);
 
 float dot(const float* a, const float* b, int64_t n);
 // y += a · x
 void axpy(float a, const float* x, float* y, int64_t n);
-// In place over n values; max-subtracted.
-void softmax(float* values, int64_t n);
 inline float silu(float x);
 
 }  // namespace nextn

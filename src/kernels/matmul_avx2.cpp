@@ -147,7 +147,7 @@ const KernelTable& avx2_kernel_table() {
                                  .fma_chains = &fma_chains,
                                  .attention_scores = &attention_scores_portable,
                                  .attention_values = &attention_values_portable,
-                                 .softmax = &softmax_portable};
+                                 .exp_sum = &exp_sum_portable};
   return table;
 }
 

@@ -582,7 +582,7 @@ const KernelTable& avx512_kernel_table() {
       .combine = {nullptr, &combine_bf16, nullptr, &combine_fp8},
       .attention_scores = &attention_scores_avx512,
       .attention_values = &attention_values_avx512,
-      .softmax = &softmax_avx512};
+      .exp_sum = &exp_sum_avx512};
   return table;
 }
 

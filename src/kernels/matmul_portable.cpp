@@ -35,7 +35,7 @@ const KernelTable& portable_kernel_table() {
       .fma_chains = &scalar_chains,
       .attention_scores = &attention_scores_portable,
       .attention_values = &attention_values_portable,
-      .softmax = &softmax_portable};
+      .exp_sum = &exp_sum_portable};
   return table;
 }
 

@@ -57,7 +57,9 @@ struct KernelTable {
   std::array<RowCombiner, 4> combine{};  // nullptr: decode each row, then axpy
   AttentionScores attention_scores = nullptr;
   AttentionValues attention_values = nullptr;
-  void (*softmax)(float* values, int64_t n) = nullptr;  // in place, max-subtracted
+  // values[i] = e^(values[i] − m) in place for m = max(*shift, max_i values[i]), which it
+  // writes to *shift; returns Σ_i values[i] (the new ones). Pass *shift = −∞ for the plain max.
+  float (*exp_sum)(float* values, int64_t n, float* shift) = nullptr;
 
   RowCombiner combiner_for(DType dtype) const { return combine[static_cast<size_t>(dtype)]; }
 
@@ -99,14 +101,14 @@ void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x
 const KernelTable& portable_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
-// The attention kernels and softmax of the portable and AVX2 tables (attention.cpp).
+// The attention kernels and exp_sum of the portable and AVX2 tables (attention.cpp).
 void attention_scores_portable(const float* q, int64_t q_stride, int64_t queries, const float* keys,
                                int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
                                float* scores, int64_t score_stride);
 void attention_values_portable(const float* p, int64_t p_stride, int64_t queries,
                                const float* values, int64_t value_stride, int64_t n_keys,
                                int64_t dim, float* out, int64_t out_stride);
-void softmax_portable(float* values, int64_t n);
+float exp_sum_portable(float* values, int64_t n, float* shift);
 // The AVX-512 attention kernels (attention_avx512.cpp), entries of both AVX-512 tables.
 void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, const float* keys,
                              int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
@@ -114,7 +116,7 @@ void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, 
 void attention_values_avx512(const float* p, int64_t p_stride, int64_t queries, const float* values,
                              int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
                              int64_t out_stride);
-void softmax_avx512(float* values, int64_t n);
+float exp_sum_avx512(float* values, int64_t n, float* shift);
 // avx512 with FP8 rows on vdpbf16ps (AVX512-BF16).
 const KernelTable& avx512_bf16_kernel_table();
 

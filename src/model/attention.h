@@ -34,12 +34,9 @@ struct AttentionArgs {
 // Query heads per attention task, out of `sharing` heads that read the same cache rows (MLA:
 // all `heads`; GQA: a KV head's group): a task streams the rows it reads once, so tasks are as
 // large as the threads allow, ceil(heads / threads) rounded up to the kernels' blocks of 4
-// (DeepSeek-V3 on two threads: 64 heads a task). A task's scores take that many × the
-// attended positions of scratch.
+// (DeepSeek-V3 on two threads: 64 heads a task). A task's scratch is
+// attend_scratch_floats(that many, the value width), whatever the context.
 int64_t heads_per_attention_task(int64_t sharing, int64_t heads, int64_t threads);
-
-// The most cache slots any row of the pass attends to (the score scratch it needs).
-int64_t max_attended(const AttentionArgs& args);
 
 void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args);
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args);
@@ -47,8 +44,8 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
 // Cache row width of one layer: MLA kv_lora + qk_rope, GQA 2 × kv_heads × head_dim.
 int64_t kv_cache_width(const ModelConfig& config);
 
-// Sizes every pool thread's attention scratch for caches of `capacity` positions, so that
-// decode steps never allocate (DESIGN principle 4).
-void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, ThreadPool& pool);
+// Sizes every pool thread's attention scratch, so that decode steps never allocate (DESIGN
+// principle 4). It does not grow with the context: attend takes the cache in fixed chunks.
+void reserve_attention_scratch(const ModelConfig& config, ThreadPool& pool);
 
 }  // namespace nextn

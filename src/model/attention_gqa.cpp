@@ -24,21 +24,25 @@ int64_t sharing_heads(const ModelConfig& config) {
   if (config.mla() != nullptr) return config.num_attention_heads;
   return config.num_attention_heads / config.gqa()->num_key_value_heads;
 }
+
+// The floats of a thread's attention scratch (ThreadPool::Scratch::kScores).
+size_t attention_scratch_floats(const ModelConfig& config, int64_t threads) {
+  const int64_t per_task =
+      heads_per_attention_task(sharing_heads(config), config.num_attention_heads, threads);
+  if (const MlaConfig* mla = config.mla()) {
+    // The naive form attends one head at a time over its v_head_dim values.
+    return std::max(attend_scratch_floats(per_task, mla->kv_lora_rank),
+                    attend_scratch_floats(1, mla->v_head_dim));
+  }
+  return attend_scratch_floats(per_task, config.gqa()->head_dim);
+}
 }  // namespace
 
-void reserve_attention_scratch(const ModelConfig& config, int64_t capacity, ThreadPool& pool) {
-  const int64_t per_task =
-      heads_per_attention_task(sharing_heads(config), config.num_attention_heads, pool.size());
-  pool.reserve_scratch(ThreadPool::Scratch::kScores, static_cast<size_t>(capacity * per_task));
+void reserve_attention_scratch(const ModelConfig& config, ThreadPool& pool) {
+  pool.reserve_scratch(ThreadPool::Scratch::kScores, attention_scratch_floats(config, pool.size()));
   if (const MlaConfig* mla = config.mla()) {
     pool.reserve_scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(mla->kv_lora_rank));
   }
-}
-
-int64_t max_attended(const AttentionArgs& args) {
-  int64_t most = 0;
-  for (int64_t t = 0; t < args.tokens; ++t) most = std::max(most, args.rows[t].slot + 1);
-  return most;
 }
 
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {
@@ -84,15 +88,14 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
   }
 
   float* o = ctx.arena.take(T * heads * d);
-  const auto score_floats = static_cast<size_t>(max_attended(args));
   // A KV head's group of query heads reads the same cache rows: tasks of as many of them as
   // the threads allow, so a row is read once per task rather than twice per head.
   const int64_t width = 2 * kv_heads * d;
   const int64_t per_task = heads_per_attention_task(group, heads, ctx.pool.size());
   const int64_t per_group = (group + per_task - 1) / per_task;
+  const size_t scratch_floats = attend_scratch_floats(per_task, d);
   ctx.pool.parallel_for(T * kv_heads * per_group, 1, [&](int64_t begin, int64_t end) {
-    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
-                                     score_floats * static_cast<size_t>(per_task));
+    float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, scratch_floats);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / (kv_heads * per_group);
       const int64_t g = task / per_group % kv_heads;  // the KV head these query heads read
@@ -102,7 +105,7 @@ void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const Attenti
       const int64_t seen = place.slot + 1;
       const float* cache = place.kv->row(args.cache_layer, 0);
       attend(q + (t * heads + h0) * d, d, n, cache + g * d, width, d, cache + (kv_heads + g) * d,
-             width, d, seen, scale, scores, o + (t * heads + h0) * d, d);
+             width, d, seen, scale, scratch, o + (t * heads + h0) * d, d);
     }
   });
   project(ctx, w.o_proj, o, heads * d, T, args.out, H);

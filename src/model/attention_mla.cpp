@@ -29,7 +29,7 @@ struct MlaShape {
 
 // Every row of the pass (of any sequences) in the absorbed form, into o [T, heads, v_dim].
 void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
-                        const MlaShape& m, const float* q, size_t score_floats, float* o) {
+                        const MlaShape& m, const float* q, float* o) {
   const int64_t T = args.tokens;
   const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
   // Per head one query of `width` values against the cache rows: [q_lat | q_rope], where
@@ -56,9 +56,9 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
   float* o_latent = ctx.arena.take(T * heads * latent);
   const int64_t per_task = heads_per_attention_task(heads, heads, ctx.pool.size());
   const int64_t blocks = (heads + per_task - 1) / per_task;
+  const size_t attend_floats = attend_scratch_floats(per_task, latent);
   ctx.pool.parallel_for(T * blocks, 1, [&](int64_t begin, int64_t end) {
-    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores,
-                                     score_floats * static_cast<size_t>(per_task));
+    float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / blocks;
       const int64_t h0 = task % blocks * per_task;
@@ -67,7 +67,7 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
       const int64_t seen = place.slot + 1;
       const float* cache = place.kv->row(args.cache_layer, 0);
       attend(q_cat + (t * heads + h0) * width, width, n, cache, width, width, cache, width, latent,
-             seen, scale, scores, o_latent + (t * heads + h0) * latent, latent);
+             seen, scale, scratch, o_latent + (t * heads + h0) * latent, latent);
     }
   });
   // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads
@@ -89,8 +89,7 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
 // scores against [k_nope | k_rope] and the sum of the values. The expansion takes at most
 // ForwardOptions::naive_mla_expansion_floats at a time.
 void naive_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
-                     const MlaShape& m, const float* q, int64_t first, int64_t count,
-                     size_t score_floats, float* o) {
+                     const MlaShape& m, const float* q, int64_t first, int64_t count, float* o) {
   const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
   const KvCache& kv = *args.rows[first].kv;
   const int64_t context = args.rows[first + count - 1].slot + 1;  // what the last row sees
@@ -116,13 +115,14 @@ void naive_attention(const MlaWeights& w, const ForwardContext& ctx, const Atten
       }
     }
     ctx.pool.parallel_for(count * n, 1, [&](int64_t begin, int64_t end) {
-      float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, score_floats);
+      float* scratch =
+          ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_scratch_floats(1, v_dim));
       for (int64_t task = begin; task < end; ++task) {
         const int64_t t = first + task / n;
         const int64_t h = task % n;
         const int64_t seen = args.rows[t].slot + 1;
         attend(q + (t * heads + h0 + h) * qk, qk, 1, keys + h * qk, n * qk, qk,
-               expanded + h * per_head + nope, n * per_head, v_dim, seen, scale, scores,
+               expanded + h * per_head + nope, n * per_head, v_dim, seen, scale, scratch,
                o + (t * heads + h0 + h) * v_dim, v_dim);
       }
     });
@@ -174,15 +174,14 @@ void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const Attenti
   }
 
   float* o = ctx.arena.take(T * heads * v_dim);
-  const auto score_floats = static_cast<size_t>(max_attended(args));
   const MlaShape shape{heads, nope, qk, v_dim, latent, width, scale};
   if (ctx.options.mla == MlaForm::kAbsorbed) {
-    absorbed_attention(w, ctx, args, shape, q, score_floats, o);
+    absorbed_attention(w, ctx, args, shape, q, o);
   } else {
     for (int64_t first = 0; first < T;) {  // one sequence (a run of rows sharing a cache) at a time
       int64_t last = first;
       while (last + 1 < T && args.rows[last + 1].kv == args.rows[first].kv) ++last;
-      naive_attention(w, ctx, args, shape, q, first, last - first + 1, score_floats, o);
+      naive_attention(w, ctx, args, shape, q, first, last - first + 1, o);
       first = last + 1;
     }
   }

@@ -25,7 +25,7 @@ TargetModel::TargetModel(const ModelConfig& config, const ModelWeights& weights,
 }
 
 KvCache TargetModel::make_cache(int64_t capacity) const {
-  reserve_attention_scratch(config_, capacity, pool_);
+  reserve_attention_scratch(config_, pool_);
   return KvCache(config_.num_hidden_layers, capacity, kv_cache_width(config_));
 }
 

@@ -27,7 +27,7 @@ MtpModel::MtpModel(const ModelConfig& config, const ModelWeights& weights, Threa
 }
 
 KvCache MtpModel::make_cache(int64_t capacity) const {
-  reserve_attention_scratch(config_, capacity, pool_);
+  reserve_attention_scratch(config_, pool_);
   return KvCache(1, capacity, kv_cache_width(config_));
 }
 

@@ -110,27 +110,33 @@ TEST(AttentionKernels, ABlockChangesNoBitOfAScoreOrAnOutput) {
   }
 }
 
-TEST(AttentionKernels, SoftmaxMatchesADoubleSoftmax) {
+TEST(AttentionKernels, ExpSumMatchesDoubleExponentialsAndTheirSum) {
   for (const KernelTable* table : available_kernels()) {
     if (table == nullptr) continue;
     for (int64_t n : {1, 5, 16, 17, 200}) {
-      auto values = random_floats(static_cast<size_t>(n), 7);
-      // Spread over the range the exponential meets: far below the max (underflow to 0
-      // included) and near it.
-      for (int64_t i = 0; i < n; ++i) values[i] = values[i] * 60.0f - static_cast<float>(i % 3);
-      std::vector<double> exact(values.begin(), values.end());
-      double max = -INFINITY, sum = 0.0;
-      for (double v : exact) max = std::max(max, v);
-      std::vector<double> below(exact.size());  // x − max, whose fp32 rounding e^x inherits
-      for (size_t i = 0; i < exact.size(); ++i) {
-        below[i] = max - exact[i];
-        sum += (exact[i] = std::exp(exact[i] - max));
-      }
-      table->softmax(values.data(), n);
-      for (int64_t i = 0; i < n; ++i) {
-        const double want = exact[i] / sum;
-        ASSERT_NEAR(values[i], want, want * (2e-6 + below[i] * 0x1p-23) + 1e-37)
-            << table->name << " n " << n << " i " << i;
+      // The plain max (shift −∞), and a floor above every value, as a later chunk of attend
+      // meets when an earlier chunk held the max.
+      for (const float floor : {-INFINITY, 70.0f}) {
+        auto values = random_floats(static_cast<size_t>(n), 7);
+        // Spread over the range the exponential meets: far below the max (underflow to 0
+        // included) and near it.
+        for (int64_t i = 0; i < n; ++i) values[i] = values[i] * 60.0f - static_cast<float>(i % 3);
+        std::vector<double> exact(values.begin(), values.end());
+        double max = floor, sum = 0.0;
+        for (double v : exact) max = std::max(max, v);
+        std::vector<double> below(exact.size());  // x − max, whose fp32 rounding e^x inherits
+        for (size_t i = 0; i < exact.size(); ++i) {
+          below[i] = max - exact[i];
+          sum += (exact[i] = std::exp(exact[i] - max));
+        }
+        float shift = floor;
+        const float got_sum = table->exp_sum(values.data(), n, &shift);
+        ASSERT_EQ(shift, static_cast<float>(max)) << table->name << " n " << n;
+        ASSERT_NEAR(got_sum, sum, sum * 1e-5 + 1e-37) << table->name << " n " << n;
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_NEAR(values[i], exact[i], exact[i] * (2e-6 + below[i] * 0x1p-23) + 1e-37)
+              << table->name << " n " << n << " i " << i;
+        }
       }
     }
   }

@@ -210,17 +210,56 @@ TEST(RmsNorm, MatchesTheScalarTwin) {
   }
 }
 
-TEST(Softmax, MatchesTheScalarTwinAndSumsToOne) {
-  for (int64_t n : {1, 2, 5, 300}) {
-    std::vector<float> values = random_vector(n, 4);
-    for (float& v : values) v *= 30.0f;  // large logits: needs the max subtraction
-    std::vector<float> expected = values;
-    ref::softmax(expected.data(), n);
-    softmax(values.data(), n);
-    expect_close(values, expected, 1e-6f);
-    double sum = 0;
-    for (float v : values) sum += v;
-    EXPECT_NEAR(sum, 1.0, 1e-5);
+// attend takes the cache rows in chunks under a running max and sum: against a double
+// softmax-weighted sum for contexts of one chunk, a chunk's edge and several chunks (large
+// scores, so the running max moves), MLA's shape (keys 576 wide, values their first 512) and
+// GQA's (separate keys and values); and a head's bits alone equal its bits in a block of heads.
+TEST(Attend, MatchesADoubleSoftmaxOverChunksAndIsTheSameForAHeadAlone) {
+  struct Case {
+    int64_t queries, key_dim, value_dim, value_offset, n_keys;
+  };
+  const Case cases[] = {{1, 576, 512, 0, 1},     {8, 576, 512, 0, 127},  {8, 576, 512, 0, 128},
+                        {5, 576, 512, 0, 129},   {16, 576, 512, 0, 700}, {3, 128, 128, 128, 1},
+                        {4, 128, 128, 128, 257}, {12, 64, 64, 64, 1000}};
+  for (const Case& c : cases) {
+    const int64_t row = c.value_offset + std::max(c.key_dim, c.value_dim);  // a cache row
+    std::vector<float> q = random_vector(c.queries * c.key_dim, 11);
+    std::vector<float> cache = random_vector(c.n_keys * row, 12);
+    // Later rows score higher, so the max moves from chunk to chunk.
+    for (int64_t s = 0; s < c.n_keys; ++s) {
+      for (int64_t j = 0; j < c.key_dim; ++j) cache[s * row + j] *= 1.0f + 0.01f * s;
+    }
+    const float* values = cache.data() + c.value_offset;
+    const float scale = 0.5f;
+    std::vector<float> scratch(attend_scratch_floats(c.queries, c.value_dim));
+    std::vector<float> out(c.queries * c.value_dim);
+    attend(q.data(), c.key_dim, c.queries, cache.data(), row, c.key_dim, values, row, c.value_dim,
+           c.n_keys, scale, scratch.data(), out.data(), c.value_dim);
+    for (int64_t i = 0; i < c.queries; ++i) {
+      std::vector<double> p(c.n_keys);
+      double max = -INFINITY, sum = 0;
+      for (int64_t s = 0; s < c.n_keys; ++s) {
+        double dot_product = 0;
+        for (int64_t j = 0; j < c.key_dim; ++j) {
+          dot_product += static_cast<double>(q[i * c.key_dim + j]) * cache[s * row + j];
+        }
+        p[s] = scale * dot_product;
+        max = std::max(max, p[s]);
+      }
+      for (double& v : p) sum += (v = std::exp(v - max));
+      for (int64_t col = 0; col < c.value_dim; ++col) {
+        double want = 0;
+        for (int64_t s = 0; s < c.n_keys; ++s) want += p[s] / sum * values[s * row + col];
+        ASSERT_NEAR(out[i * c.value_dim + col], want, 2e-5 + 2e-5 * std::abs(want))
+            << "queries " << c.queries << " keys " << c.n_keys << " head " << i << " col " << col;
+      }
+      std::vector<float> alone(c.value_dim);
+      attend(q.data() + i * c.key_dim, c.key_dim, 1, cache.data(), row, c.key_dim, values, row,
+             c.value_dim, c.n_keys, scale, scratch.data(), alone.data(), c.value_dim);
+      for (int64_t col = 0; col < c.value_dim; ++col) {
+        ASSERT_EQ(alone[col], out[i * c.value_dim + col]) << "head " << i << " col " << col;
+      }
+    }
   }
 }
 

@@ -51,12 +51,4 @@ void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, 
   }
 }
 
-void softmax(float* values, int64_t n) {
-  double max = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) max = std::fmax(max, values[i]);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += std::exp(values[i] - max);
-  for (int64_t i = 0; i < n; ++i) values[i] = static_cast<float>(std::exp(values[i] - max) / sum);
-}
-
 }  // namespace nextn::ref

@@ -15,7 +15,5 @@ void matmul(const WeightMatrix& w, const float* x, int64_t tokens, float* y);
 // y[t] = weight ⊙ x[t] / sqrt(mean(x[t]²) + eps).
 void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, float eps,
               float* y);
-// In place, over `n` values: softmax.
-void softmax(float* values, int64_t n);
 
 }  // namespace nextn::ref
