@@ -17,6 +17,7 @@ namespace {
 // 3072-token context took a third of a decode step). A constant, so a row's chunks, and with
 // them its bits, never depend on the batch, the threads or the table.
 constexpr int64_t kAttendChunk = 128;
+static_assert(kAttendSpan % kAttendChunk == 0);
 
 }  // namespace
 
@@ -68,59 +69,88 @@ void attention_values(const float* p, int64_t p_stride, int64_t queries, const f
 }
 
 size_t attend_scratch_floats(int64_t queries, int64_t value_dim) {
-  // A chunk's scores and value sums, and per query the running max, sum and rescale.
-  return static_cast<size_t>(queries * (kAttendChunk + value_dim + 3));
+  // A chunk's scores and value sums, a span's sums, and per query three pairs of max and sum.
+  return static_cast<size_t>(queries * (kAttendChunk + 2 * value_dim + 6));
+}
+
+void attend_merge(int64_t queries, int64_t value_dim, const float* part, int64_t part_stride,
+                  const float* part_max, const float* part_sum, bool first, float* out,
+                  int64_t out_stride, float* max, float* sum) {
+  for (int64_t i = 0; i < queries; ++i) {
+    float* o = out + i * out_stride;
+    const float* p = part + i * part_stride;
+    if (first) {
+      std::copy(p, p + value_dim, o);
+      max[i] = part_max[i];
+      sum[i] = part_sum[i];
+      continue;
+    }
+    // Both sides' sums are of e^(s − their own max): bring them to the larger.
+    const float top = std::max(max[i], part_max[i]);
+    const float keep = std::exp(max[i] - top);
+    const float add = std::exp(part_max[i] - top);
+    for (int64_t c = 0; c < value_dim; ++c) o[c] = o[c] * keep + p[c] * add;
+    sum[i] = sum[i] * keep + part_sum[i] * add;
+    max[i] = top;
+  }
+}
+
+void attend_normalize(int64_t queries, int64_t value_dim, const float* sum, float* out,
+                      int64_t out_stride) {
+  for (int64_t i = 0; i < queries; ++i) {
+    const float inverse = 1.0f / sum[i];
+    float* o = out + i * out_stride;
+    for (int64_t c = 0; c < value_dim; ++c) o[c] *= inverse;
+  }
+}
+
+void attend_span(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                 int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
+                 int64_t value_dim, int64_t n_keys, float scale, float* scratch, float* out,
+                 int64_t out_stride, float* max, float* sum) {
+  const KernelTable& table = active_kernels();
+  float* scores = scratch;                        // [queries, chunk]
+  float* part = scores + queries * kAttendChunk;  // [queries, value_dim]
+  float* part_max = part + queries * value_dim;   // [queries]
+  float* part_sum = part_max + queries;           // [queries]
+  for (int64_t first = 0; first < n_keys; first += kAttendChunk) {
+    const int64_t n = std::min(kAttendChunk, n_keys - first);
+    table.attention_scores(q, q_stride, queries, keys + first * key_stride, key_stride, n, key_dim,
+                           scale, scores, n);
+    for (int64_t i = 0; i < queries; ++i) {
+      part_max[i] = -INFINITY;
+      part_sum[i] = table.exp_sum(scores + i * n, n, &part_max[i]);
+    }
+    table.attention_values(scores, n, queries, values + first * value_stride, value_stride, n,
+                           value_dim, part, value_dim);
+    attend_merge(queries, value_dim, part, value_dim, part_max, part_sum, first == 0, out,
+                 out_stride, max, sum);
+  }
 }
 
 void attend(const float* q, int64_t q_stride, int64_t queries, const float* keys,
             int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
             int64_t value_dim, int64_t n_keys, float scale, float* scratch, float* out,
             int64_t out_stride) {
-  const KernelTable& table = active_kernels();
-  float* scores = scratch;                          // [queries, chunk]
-  float* part = scores + queries * kAttendChunk;    // [queries, value_dim]
-  float* running_max = part + queries * value_dim;  // [queries]
-  float* running_sum = running_max + queries;       // [queries]
-  float* rescale = running_sum + queries;           // [queries]
   if (n_keys <= 0) {
     for (int64_t i = 0; i < queries; ++i) std::fill_n(out + i * out_stride, value_dim, 0.0f);
     return;
   }
-  for (int64_t first = 0; first < n_keys; first += kAttendChunk) {
-    const int64_t n = std::min(kAttendChunk, n_keys - first);
-    table.attention_scores(q, q_stride, queries, keys + first * key_stride, key_stride, n, key_dim,
-                           scale, scores, n);
-    for (int64_t i = 0; i < queries; ++i) {
-      float shift = first == 0 ? -INFINITY : running_max[i];
-      const float sum = table.exp_sum(scores + i * n, n, &shift);
-      if (first == 0) {
-        running_sum[i] = sum;
-      } else {
-        // The sums so far are of e^(s - old max): bring them to the new max.
-        rescale[i] = std::exp(running_max[i] - shift);
-        running_sum[i] = running_sum[i] * rescale[i] + sum;
-      }
-      running_max[i] = shift;
-    }
-    if (first == 0) {
-      table.attention_values(scores, n, queries, values, value_stride, n, value_dim, out,
-                             out_stride);
-      continue;
-    }
-    table.attention_values(scores, n, queries, values + first * value_stride, value_stride, n,
-                           value_dim, part, value_dim);
-    for (int64_t i = 0; i < queries; ++i) {
-      float* o = out + i * out_stride;
-      const float* p = part + i * value_dim;
-      const float r = rescale[i];
-      for (int64_t c = 0; c < value_dim; ++c) o[c] = o[c] * r + p[c];
-    }
+  // The span's sums, then per query the span's and the running max and sum.
+  float* span = scratch + queries * (kAttendChunk + value_dim + 2);
+  float* span_max = span + queries * value_dim;
+  float* span_sum = span_max + queries;
+  float* max = span_sum + queries;
+  float* sum = max + queries;
+  for (int64_t first = 0; first < n_keys; first += kAttendSpan) {
+    attend_span(q, q_stride, queries, keys + first * key_stride, key_stride, key_dim,
+                values + first * value_stride, value_stride, value_dim,
+                std::min(kAttendSpan, n_keys - first), scale, scratch, span, value_dim, span_max,
+                span_sum);
+    attend_merge(queries, value_dim, span, value_dim, span_max, span_sum, first == 0, out,
+                 out_stride, max, sum);
   }
-  for (int64_t i = 0; i < queries; ++i) {
-    const float inverse = 1.0f / running_sum[i];
-    float* o = out + i * out_stride;
-    for (int64_t c = 0; c < value_dim; ++c) o[c] *= inverse;
-  }
+  attend_normalize(queries, value_dim, sum, out, out_stride);
 }
 
 }  // namespace nextn

@@ -55,14 +55,31 @@ void attention_values(const float* p, int64_t p_stride, int64_t queries, const f
                       int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
                       int64_t out_stride);
 // Both halves with the softmax between: out[i] = Σ_s softmax_s(scale · q_i · key_s) · value_s
-// for `queries` heads over the same n_keys cache rows. The rows go in fixed chunks under a
-// running max and sum (the softmax's division comes last), so each is read from memory once
-// however long the context. `scratch` holds attend_scratch_floats(queries, value_dim) floats.
+// for `queries` heads over the same n_keys cache rows. The rows go in fixed chunks of 128 under
+// a running max and sum (the softmax's division comes last), so each is read from memory once
+// however long the context, and chunks gather into spans of kAttendSpan rows merged in order:
+// a caller may compute the spans of one row on different threads (attend_span) and merge them
+// itself (attend_merge, attend_normalize), with the same bits as attend. `scratch` holds
+// attend_scratch_floats(queries, value_dim) floats.
 void attend(const float* q, int64_t q_stride, int64_t queries, const float* keys,
             int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
             int64_t value_dim, int64_t n_keys, float scale, float* scratch, float* out,
             int64_t out_stride);
 size_t attend_scratch_floats(int64_t queries, int64_t value_dim);
+inline constexpr int64_t kAttendSpan = 1024;
+// One span (n_keys ≤ kAttendSpan rows) unnormalised: out[i] = Σ_s e^(score_s − max[i]) value_s
+// and sum[i] = Σ_s e^(score_s − max[i]), max[i] the span's largest score.
+void attend_span(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                 int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,
+                 int64_t value_dim, int64_t n_keys, float scale, float* scratch, float* out,
+                 int64_t out_stride, float* max, float* sum);
+// Folds a later span's (part, part_max, part_sum) into the running (out, max, sum); `first`
+// copies it. attend_normalize then divides each query's row by its sum.
+void attend_merge(int64_t queries, int64_t value_dim, const float* part, int64_t part_stride,
+                  const float* part_max, const float* part_sum, bool first, float* out,
+                  int64_t out_stride, float* max, float* sum);
+void attend_normalize(int64_t queries, int64_t value_dim, const float* sum, float* out,
+                      int64_t out_stride);
 
 float dot(const float* a, const float* b, int64_t n);
 // y += a · x

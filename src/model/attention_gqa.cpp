@@ -30,9 +30,11 @@ size_t attention_scratch_floats(const ModelConfig& config, int64_t threads) {
   const int64_t per_task =
       heads_per_attention_task(sharing_heads(config), config.num_attention_heads, threads);
   if (const MlaConfig* mla = config.mla()) {
-    // The naive form attends one head at a time over its v_head_dim values.
-    return std::max(attend_scratch_floats(per_task, mla->kv_lora_rank),
-                    attend_scratch_floats(1, mla->v_head_dim));
+    // A long context's spans take every head (attention_mla.cpp), the naive form one head at
+    // a time over its v_head_dim values.
+    return std::max({attend_scratch_floats(per_task, mla->kv_lora_rank),
+                     attend_scratch_floats(config.num_attention_heads, mla->kv_lora_rank),
+                     attend_scratch_floats(1, mla->v_head_dim)});
   }
   return attend_scratch_floats(per_task, config.gqa()->head_dim);
 }

@@ -27,6 +27,74 @@ struct MlaShape {
   float scale;
 };
 
+// The most floats of partial sums a pass may split its attention over spans for (64 MB, against
+// a DeepSeek-V3 cache of 9 GB at 64K context, where a decode takes 17 MB and a verify of three
+// rows 50 MB).
+constexpr int64_t kSpanPartialFloats = int64_t{16} << 20;
+
+// Every head reads the same cache rows: tasks of as many of a row's heads as the threads
+// allow, so a row is read once per task rather than twice per head. q_cat [T, heads, width]
+// into o_latent [T, heads, latent].
+void head_block_attention(const ForwardContext& ctx, const AttentionArgs& args, const MlaShape& m,
+                          const float* q_cat, int64_t per_task, float* o_latent) {
+  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
+  const int64_t blocks = (heads + per_task - 1) / per_task;
+  const size_t attend_floats = attend_scratch_floats(per_task, latent);
+  ctx.pool.parallel_for(args.tokens * blocks, 1, [&](int64_t begin, int64_t end) {
+    float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t t = task / blocks;
+      const int64_t h0 = task % blocks * per_task;
+      const int64_t n = std::min(per_task, heads - h0);
+      const RowPlace& place = args.rows[t];
+      const float* cache = place.kv->row(args.cache_layer, 0);
+      attend(q_cat + (t * heads + h0) * width, width, n, cache, width, width, cache, width, latent,
+             place.slot + 1, scale, scratch, o_latent + (t * heads + h0) * latent, latent);
+    }
+  });
+}
+
+// The same function with tasks of one row's span of kAttendSpan cache rows and every head, then
+// the spans merged per row and head in ascending order: attend's own order, so the same bits.
+void span_attention(const ForwardContext& ctx, const AttentionArgs& args, const MlaShape& m,
+                    const float* q_cat, int64_t spans, float* o_latent) {
+  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
+  const int64_t T = args.tokens;
+  float* part = ctx.arena.take(T * spans * heads * latent);
+  float* part_max = ctx.arena.take(T * spans * heads);
+  float* part_sum = ctx.arena.take(T * spans * heads);
+  const size_t attend_floats = attend_scratch_floats(heads, latent);
+  ctx.pool.parallel_for(T * spans, 1, [&](int64_t begin, int64_t end) {
+    float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t t = task / spans;
+      const int64_t first = task % spans * kAttendSpan;
+      const RowPlace& place = args.rows[t];
+      const int64_t seen = place.slot + 1;
+      if (first >= seen) continue;  // a shorter row of the pass
+      const float* rows = place.kv->row(args.cache_layer, first);
+      attend_span(q_cat + t * heads * width, width, heads, rows, width, width, rows, width, latent,
+                  std::min(kAttendSpan, seen - first), scale, scratch, part + task * heads * latent,
+                  latent, part_max + task * heads, part_sum + task * heads);
+    }
+  });
+  ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t t = task / heads;
+      const int64_t h = task % heads;
+      const int64_t seen = args.rows[t].slot + 1;
+      float* out = o_latent + task * latent;
+      float max = 0.0f, sum = 0.0f;
+      for (int64_t s = 0; s * kAttendSpan < seen; ++s) {
+        const int64_t at = (t * spans + s) * heads + h;
+        attend_merge(1, latent, part + at * latent, latent, part_max + at, part_sum + at, s == 0,
+                     out, latent, &max, &sum);
+      }
+      attend_normalize(1, latent, &sum, out, latent);
+    }
+  });
+}
+
 // Every row of the pass (of any sequences) in the absorbed form, into o [T, heads, v_dim].
 void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
                         const MlaShape& m, const float* q, float* o) {
@@ -51,25 +119,22 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
       }
     }
   });
-  // Every head reads the same cache rows: tasks of as many of a token's heads as the threads
-  // allow, so a row is read once per task rather than twice per head.
   float* o_latent = ctx.arena.take(T * heads * latent);
   const int64_t per_task = heads_per_attention_task(heads, heads, ctx.pool.size());
-  const int64_t blocks = (heads + per_task - 1) / per_task;
-  const size_t attend_floats = attend_scratch_floats(per_task, latent);
-  ctx.pool.parallel_for(T * blocks, 1, [&](int64_t begin, int64_t end) {
-    float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / blocks;
-      const int64_t h0 = task % blocks * per_task;
-      const int64_t n = std::min(per_task, heads - h0);
-      const RowPlace& place = args.rows[t];
-      const int64_t seen = place.slot + 1;
-      const float* cache = place.kv->row(args.cache_layer, 0);
-      attend(q_cat + (t * heads + h0) * width, width, n, cache, width, width, cache, width, latent,
-             seen, scale, scratch, o_latent + (t * heads + h0) * latent, latent);
-    }
-  });
+  int64_t most_seen = 0;
+  for (int64_t t = 0; t < T; ++t) most_seen = std::max(most_seen, args.rows[t].slot + 1);
+  const int64_t spans = (most_seen + kAttendSpan - 1) / kAttendSpan;
+  if (ctx.pool.size() > 1 && T * spans >= 2 * ctx.pool.size() &&
+      T * spans * heads * (latent + 2) <= kSpanPartialFloats) {
+    // A long context and few rows (a decode or a verify): split each row's cache into its
+    // spans, all heads in one task, so every cache row is read once per row of the pass
+    // instead of once per block of heads (i.e. per thread); then merge the spans in order, as
+    // attend does. At least two spans a thread, so the shorter last span leaves little idle.
+    // A prefill's many rows keep the blocks of heads: their partial sums would not fit the cap.
+    span_attention(ctx, args, m, q_cat, spans, o_latent);
+  } else {
+    head_block_attention(ctx, args, m, q_cat, per_task, o_latent);
+  }
   // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads
   // over the threads (one synchronisation a layer, not one per head).
   auto w_uv = [&](int64_t h) { return w.kv_b_proj.row_slice(h * (nope + v_dim) + nope, v_dim); };

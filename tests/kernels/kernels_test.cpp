@@ -227,7 +227,8 @@ TEST(Attend, MatchesADoubleSoftmaxOverChunksAndIsTheSameForAHeadAlone) {
     std::vector<float> cache = random_vector(c.n_keys * row, 12);
     // Later rows score higher, so the max moves from chunk to chunk.
     for (int64_t s = 0; s < c.n_keys; ++s) {
-      for (int64_t j = 0; j < c.key_dim; ++j) cache[s * row + j] *= 1.0f + 0.01f * s;
+      for (int64_t j = 0; j < c.key_dim; ++j)
+        cache[s * row + j] *= 1.0f + 0.01f * static_cast<float>(s);
     }
     const float* values = cache.data() + c.value_offset;
     const float scale = 0.5f;

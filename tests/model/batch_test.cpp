@@ -1,10 +1,12 @@
 // Several sequences in one pass (continuous batching): every row's logits, hidden state and
 // cache entries are exactly those of a pass of its own sequence alone, for the target and the
 // MTP layers, with sequences at different lengths and only-last-row logits mixed in.
+#include <span>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "kernels/kernels.h"
 #include "model/loaded_model.h"
 #include "model/target_model.h"
 #include "mtp/mtp_model.h"
@@ -161,6 +163,35 @@ TEST_P(Batch, TheThreadCountChangesNoBit) {
   }
   EXPECT_EQ(logits[1], logits[0]);
   EXPECT_EQ(logits[2], logits[0]);
+}
+
+// Past kAttendSpan cache rows a pass of few rows splits MLA's attention over spans of the cache
+// instead of over blocks of heads: with 1, 2 or 3 threads, a two-row pass's logits equal the same
+// rows of one pass over the whole sequence, bit for bit.
+TEST_P(Batch, LongContextRowsEqualTheirRowsOfTheWholeSequence) {
+  Model m(GetParam());
+  const int64_t V = m.config().vocab_size;
+  const int64_t n = kAttendSpan + 70;
+  std::vector<int32_t> tokens(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) tokens[i] = static_cast<int32_t>((i * 37 + 11) % V);
+  std::vector<float> whole(static_cast<size_t>(n * V));
+  {
+    ThreadPool pool(1);
+    TargetModel target(m.config(), *m.loaded->bound, pool);
+    KvCache kv = target.make_cache(n);
+    target.forward(tokens, kv, whole.data(), nullptr);
+  }
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    TargetModel target(m.config(), *m.loaded->bound, pool);
+    KvCache kv = target.make_cache(n);
+    target.forward(std::span(tokens).first(n - 2), kv, nullptr, nullptr);
+    std::vector<float> last(static_cast<size_t>(2 * V));
+    target.forward(std::span(tokens).last(2), kv, last.data(), nullptr);
+    for (int64_t i = 0; i < 2 * V; ++i) {
+      ASSERT_EQ(last[i], whole[(n - 2) * V + i]) << threads << " threads, logit " << i;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
