@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "kernels/kernels.h"
 #include "model/attention.h"
+#include "model/batch_rows.h"
 #include "model/decoder_layer.h"
 
 namespace nextn {
@@ -37,23 +38,10 @@ void TargetModel::forward(std::span<const int32_t> tokens, KvCache& kv, float* l
 
 void TargetModel::forward(std::span<const SequenceInput> batch, float* logits, float* hidden) {
   const int64_t H = config_.hidden_size;
-  rows_.clear();
-  logit_rows_.clear();
-  for (const SequenceInput& seq : batch) {
-    const auto count = static_cast<int64_t>(seq.tokens.size());
-    if (count == 0) fail("a sequence in the batch has no tokens");
-    for (const SequenceInput& other : batch) {
-      if (&other != &seq && other.kv == seq.kv) fail("a KV cache appears twice in one batch");
-    }
-    for (int32_t token : seq.tokens) check_token(token, config_);
-    seq.kv->reserve_append(count);
-    for (int64_t t = 0; t < count; ++t) {
-      if (seq.all_logits || t + 1 == count)
-        logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
-      const int64_t slot = seq.kv->size() + t;
-      rows_.push_back({.kv = seq.kv, .slot = slot, .position = slot});
-    }
-  }
+  // A target row's position is its cache slot.
+  place_batch_rows(
+      batch, config_, "target", [](const SequenceInput& seq) { return seq.kv->size(); }, rows_,
+      logit_rows_);
   const auto T = static_cast<int64_t>(rows_.size());
   arena_.reset();
   const ForwardContext ctx{.config = config_,

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "kernels/kernels.h"
 #include "model/attention.h"
+#include "model/batch_rows.h"
 #include "model/decoder_layer.h"
 #include "model/target_model.h"
 
@@ -48,22 +49,9 @@ void MtpModel::forward(int64_t k, std::span<const MtpSequenceInput> batch, float
   const MtpLayerWeights& w = weights_.mtp_layers[k];
   const int64_t H = config_.hidden_size;
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  rows_.clear();
-  logit_rows_.clear();
-  for (const MtpSequenceInput& seq : batch) {
-    const auto count = static_cast<int64_t>(seq.tokens.size());
-    if (count == 0) fail("a sequence in the MTP batch has no rows");
-    for (const MtpSequenceInput& other : batch) {
-      if (&other != &seq && other.kv == seq.kv) fail("an MTP cache appears twice in one batch");
-    }
-    for (int32_t token : seq.tokens) check_token(token, config_);
-    seq.kv->reserve_append(count);
-    for (int64_t t = 0; t < count; ++t) {
-      if (seq.all_logits || t + 1 == count)
-        logit_rows_.push_back(static_cast<int64_t>(rows_.size()));
-      rows_.push_back({.kv = seq.kv, .slot = seq.kv->size() + t, .position = seq.position + t});
-    }
-  }
+  place_batch_rows(
+      batch, config_, "MTP", [](const MtpSequenceInput& seq) { return seq.position; }, rows_,
+      logit_rows_);
   const auto T = static_cast<int64_t>(rows_.size());
   arena_.reset();
   const ForwardContext ctx{.config = config_,
