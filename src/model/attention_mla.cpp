@@ -54,28 +54,34 @@ void head_block_attention(const ForwardContext& ctx, const AttentionArgs& args, 
   });
 }
 
-// The same function with tasks of one row's span of kAttendSpan cache rows and every head, then
-// the spans merged per row and head in ascending order: attend's own order, so the same bits.
+// The same function with tasks of one row's span of kAttendSpan cache rows and a block of
+// `per_task` heads, then the spans merged per row and head in ascending order: attend's own
+// order, so the same bits.
 void span_attention(const ForwardContext& ctx, const AttentionArgs& args, const MlaShape& m,
-                    const float* q_cat, int64_t spans, float* o_latent) {
+                    const float* q_cat, int64_t spans, int64_t per_task, float* o_latent) {
   const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
   const int64_t T = args.tokens;
-  float* part = ctx.arena.take(T * spans * heads * latent);
+  const int64_t blocks = (heads + per_task - 1) / per_task;
+  float* part = ctx.arena.take(T * spans * heads * latent);  // [T, spans, heads, latent]
   float* part_max = ctx.arena.take(T * spans * heads);
   float* part_sum = ctx.arena.take(T * spans * heads);
-  const size_t attend_floats = attend_scratch_floats(heads, latent);
-  ctx.pool.parallel_for(T * spans, 1, [&](int64_t begin, int64_t end) {
+  const size_t attend_floats = attend_scratch_floats(per_task, latent);
+  ctx.pool.parallel_for(T * spans * blocks, 1, [&](int64_t begin, int64_t end) {
     float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / spans;
-      const int64_t first = task % spans * kAttendSpan;
+      const int64_t row_span = task / blocks;  // t * spans + span
+      const int64_t t = row_span / spans;
+      const int64_t first = row_span % spans * kAttendSpan;
+      const int64_t h0 = task % blocks * per_task;
+      const int64_t n = std::min(per_task, heads - h0);
       const RowPlace& place = args.rows[t];
       const int64_t seen = place.slot + 1;
       if (first >= seen) continue;  // a shorter row of the pass
       const float* rows = place.kv->row(args.cache_layer, first);
-      attend_span(q_cat + t * heads * width, width, heads, rows, width, width, rows, width, latent,
-                  std::min(kAttendSpan, seen - first), scale, scratch, part + task * heads * latent,
-                  latent, part_max + task * heads, part_sum + task * heads);
+      const int64_t at = row_span * heads + h0;
+      attend_span(q_cat + (t * heads + h0) * width, width, n, rows, width, width, rows, width,
+                  latent, std::min(kAttendSpan, seen - first), scale, scratch, part + at * latent,
+                  latent, part_max + at, part_sum + at);
     }
   });
   ctx.pool.parallel_for(T * heads, 1, [&](int64_t begin, int64_t end) {
@@ -124,14 +130,16 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
   int64_t most_seen = 0;
   for (int64_t t = 0; t < T; ++t) most_seen = std::max(most_seen, args.rows[t].slot + 1);
   const int64_t spans = (most_seen + kAttendSpan - 1) / kAttendSpan;
-  if (ctx.pool.size() > 1 && T * spans >= 2 * ctx.pool.size() &&
-      T * spans * heads * (latent + 2) <= kSpanPartialFloats) {
-    // A long context and few rows (a decode or a verify): split each row's cache into its
-    // spans, all heads in one task, so every cache row is read once per row of the pass
-    // instead of once per block of heads (i.e. per thread); then merge the spans in order, as
-    // attend does. At least two spans a thread, so the shorter last span leaves little idle.
-    // A prefill's many rows keep the blocks of heads: their partial sums would not fit the cap.
-    span_attention(ctx, args, m, q_cat, spans, o_latent);
+  const int64_t threads = ctx.pool.size();
+  if (threads > 1 && spans > 1 && T * spans * heads * (latent + 2) <= kSpanPartialFloats) {
+    // A context past one span and few rows (a decode or a verify): tasks of one row's span and
+    // a block of heads, the blocks only as many as keep two tasks a thread, so each cache row
+    // is read once per block (once per row when the spans alone are enough) instead of once
+    // per thread; then the spans merged in order, as attend merges them. A prefill's many
+    // rows keep the blocks of heads: their partial sums would not fit the cap.
+    const int64_t wanted_blocks = (2 * threads + T * spans - 1) / (T * spans);
+    span_attention(ctx, args, m, q_cat, spans,
+                   heads_per_attention_task(heads, heads, wanted_blocks), o_latent);
   } else {
     head_block_attention(ctx, args, m, q_cat, per_task, o_latent);
   }
