@@ -22,6 +22,8 @@ namespace nextn {
 
 namespace {
 
+// Read into plain locals where used, not by structured bindings: clang 14 (the clang-tidy
+// here) cannot capture those in lambdas.
 struct MlaShape {
   int64_t heads, nope, qk, v_dim, latent, width;
   float scale;
@@ -37,7 +39,8 @@ constexpr int64_t kSpanPartialFloats = int64_t{16} << 20;
 // into o_latent [T, heads, latent].
 void head_block_attention(const ForwardContext& ctx, const AttentionArgs& args, const MlaShape& m,
                           const float* q_cat, int64_t per_task, float* o_latent) {
-  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
+  const int64_t heads = m.heads, latent = m.latent, width = m.width;
+  const float scale = m.scale;
   const int64_t blocks = (heads + per_task - 1) / per_task;
   const size_t attend_floats = attend_scratch_floats(per_task, latent);
   ctx.pool.parallel_for(args.tokens * blocks, 1, [&](int64_t begin, int64_t end) {
@@ -59,7 +62,8 @@ void head_block_attention(const ForwardContext& ctx, const AttentionArgs& args, 
 // order, so the same bits.
 void span_attention(const ForwardContext& ctx, const AttentionArgs& args, const MlaShape& m,
                     const float* q_cat, int64_t spans, int64_t per_task, float* o_latent) {
-  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
+  const int64_t heads = m.heads, latent = m.latent, width = m.width;
+  const float scale = m.scale;
   const int64_t T = args.tokens;
   const int64_t blocks = (heads + per_task - 1) / per_task;
   float* part = ctx.arena.take(T * spans * heads * latent);  // [T, spans, heads, latent]
@@ -105,7 +109,8 @@ void span_attention(const ForwardContext& ctx, const AttentionArgs& args, const 
 void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
                         const MlaShape& m, const float* q, float* o) {
   const int64_t T = args.tokens;
-  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
+  const int64_t heads = m.heads, nope = m.nope, qk = m.qk, v_dim = m.v_dim, latent = m.latent,
+                width = m.width;
   // Per head one query of `width` values against the cache rows: [q_lat | q_rope], where
   // q_lat[t, h] = W_UK_hᵀ q_nope[t, h] combines the rows of W_UK_h by q_nope.
   float* q_cat = ctx.arena.take(T * heads * width);
@@ -163,7 +168,9 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
 // ForwardOptions::naive_mla_expansion_floats at a time.
 void naive_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
                      const MlaShape& m, const float* q, int64_t first, int64_t count, float* o) {
-  const auto [heads, nope, qk, v_dim, latent, width, scale] = m;
+  const int64_t heads = m.heads, nope = m.nope, qk = m.qk, v_dim = m.v_dim, latent = m.latent,
+                width = m.width;
+  const float scale = m.scale;
   const KvCache& kv = *args.rows[first].kv;
   const int64_t context = args.rows[first + count - 1].slot + 1;  // what the last row sees
   const float* cache = kv.row(args.cache_layer, 0);
