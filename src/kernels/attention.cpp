@@ -1,5 +1,5 @@
 // Attention over cache rows shared by a block of query heads (attend: chunks of rows under a
-// running softmax), the dispatch to the active table, and the portable loops of the tables
+// running softmax, on the active table's kernels), and the portable loops of the tables
 // without SIMD versions.
 #include "kernels/kernels.h"
 #include "kernels/matmul_table.h"
@@ -52,20 +52,6 @@ float exp_sum_portable(float* values, int64_t n, float* shift) {
     sum += values[i];
   }
   return sum;
-}
-
-void attention_scores(const float* q, int64_t q_stride, int64_t queries, const float* keys,
-                      int64_t key_stride, int64_t n_keys, int64_t dim, float scale, float* scores,
-                      int64_t score_stride) {
-  active_kernels().attention_scores(q, q_stride, queries, keys, key_stride, n_keys, dim, scale,
-                                    scores, score_stride);
-}
-
-void attention_values(const float* p, int64_t p_stride, int64_t queries, const float* values,
-                      int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
-                      int64_t out_stride) {
-  active_kernels().attention_values(p, p_stride, queries, values, value_stride, n_keys, dim, out,
-                                    out_stride);
 }
 
 size_t attend_scratch_floats(int64_t queries, int64_t value_dim) {

@@ -45,21 +45,15 @@ void reserve_kernel_buffers(ThreadPool& pool, int64_t cols, int64_t tokens);
 void rms_norm(const float* x, const float* weight, int64_t tokens, int64_t dim, int64_t stride,
               float eps, float* y);
 
-// The two halves of attention for query heads that share their cache rows (MLA: every head;
-// GQA: a KV head's group), so each row is read once for a block of heads instead of once per
-// head (matmul_table.h AttentionScores / AttentionValues, on the active table).
-void attention_scores(const float* q, int64_t q_stride, int64_t queries, const float* keys,
-                      int64_t key_stride, int64_t n_keys, int64_t dim, float scale, float* scores,
-                      int64_t score_stride);
-void attention_values(const float* p, int64_t p_stride, int64_t queries, const float* values,
-                      int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
-                      int64_t out_stride);
-// Both halves with the softmax between: out[i] = Σ_s softmax_s(scale · q_i · key_s) · value_s
-// for `queries` heads over the same n_keys cache rows. The rows go in fixed chunks of 128 under
-// a running max and sum (the softmax's division comes last), so each is read from memory once
-// however long the context, and chunks gather into spans of kAttendSpan rows merged in order:
-// a caller may compute the spans of one row on different threads (attend_span) and merge them
-// itself (attend_merge, attend_normalize), with the same bits as attend. `scratch` holds
+// Attention for query heads that share their cache rows (MLA: every head; GQA: a KV head's
+// group), so each row is read once for a block of heads instead of once per head (the active
+// table's AttentionScores and AttentionValues, matmul_table.h, with exp_sum between):
+// out[i] = Σ_s softmax_s(scale · q_i · key_s) · value_s for `queries` heads over the same n_keys
+// cache rows. The rows go in fixed chunks of 128 under a running max and sum (the softmax's
+// division comes last), so each is read from memory once however long the context, and chunks
+// gather into spans of kAttendSpan rows merged in order: a caller may compute the spans of one
+// row on different threads (attend_span) and merge them itself (attend_merge,
+// attend_normalize), with the same bits as attend. `scratch` holds
 // attend_scratch_floats(queries, value_dim) floats.
 void attend(const float* q, int64_t q_stride, int64_t queries, const float* keys,
             int64_t key_stride, int64_t key_dim, const float* values, int64_t value_stride,

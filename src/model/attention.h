@@ -38,6 +38,9 @@ struct AttentionArgs {
 // attend_scratch_floats(that many, the value width), whatever the context.
 int64_t heads_per_attention_task(int64_t sharing, int64_t heads, int64_t threads);
 
+// The most cache slots any row of the pass attends to.
+int64_t max_attended(const AttentionArgs& args);
+
 void mla_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args);
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args);
 

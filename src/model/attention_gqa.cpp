@@ -20,23 +20,18 @@ int64_t heads_per_attention_task(int64_t sharing, int64_t heads, int64_t threads
 }
 
 namespace {
-int64_t sharing_heads(const ModelConfig& config) {
-  if (config.mla() != nullptr) return config.num_attention_heads;
-  return config.num_attention_heads / config.gqa()->num_key_value_heads;
-}
-
 // The floats of a thread's attention scratch (ThreadPool::Scratch::kScores).
 size_t attention_scratch_floats(const ModelConfig& config, int64_t threads) {
-  const int64_t per_task =
-      heads_per_attention_task(sharing_heads(config), config.num_attention_heads, threads);
   if (const MlaConfig* mla = config.mla()) {
-    // A long context's spans take every head (attention_mla.cpp), the naive form one head at
-    // a time over its v_head_dim values.
-    return std::max({attend_scratch_floats(per_task, mla->kv_lora_rank),
-                     attend_scratch_floats(config.num_attention_heads, mla->kv_lora_rank),
-                     attend_scratch_floats(1, mla->v_head_dim)});
+    // A task takes at most every head (a long context's spans, attention_mla.cpp), the naive
+    // form one head at a time over its v_head_dim values.
+    return std::max(attend_scratch_floats(config.num_attention_heads, mla->kv_lora_rank),
+                    attend_scratch_floats(1, mla->v_head_dim));
   }
-  return attend_scratch_floats(per_task, config.gqa()->head_dim);
+  const GqaConfig& gqa = *config.gqa();
+  const int64_t group = config.num_attention_heads / gqa.num_key_value_heads;
+  return attend_scratch_floats(heads_per_attention_task(group, config.num_attention_heads, threads),
+                               gqa.head_dim);
 }
 }  // namespace
 
@@ -45,6 +40,12 @@ void reserve_attention_scratch(const ModelConfig& config, ThreadPool& pool) {
   if (const MlaConfig* mla = config.mla()) {
     pool.reserve_scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(mla->kv_lora_rank));
   }
+}
+
+int64_t max_attended(const AttentionArgs& args) {
+  int64_t most = 0;
+  for (int64_t t = 0; t < args.tokens; ++t) most = std::max(most, args.rows[t].slot + 1);
+  return most;
 }
 
 void gqa_attention(const GqaWeights& w, const ForwardContext& ctx, const AttentionArgs& args) {

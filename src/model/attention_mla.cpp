@@ -131,10 +131,7 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
     }
   });
   float* o_latent = ctx.arena.take(T * heads * latent);
-  const int64_t per_task = heads_per_attention_task(heads, heads, ctx.pool.size());
-  int64_t most_seen = 0;
-  for (int64_t t = 0; t < T; ++t) most_seen = std::max(most_seen, args.rows[t].slot + 1);
-  const int64_t spans = (most_seen + kAttendSpan - 1) / kAttendSpan;
+  const int64_t spans = (max_attended(args) + kAttendSpan - 1) / kAttendSpan;
   const int64_t threads = ctx.pool.size();
   if (threads > 1 && spans > 1 && T * spans * heads * (latent + 2) <= kSpanPartialFloats) {
     // A context past one span and few rows (a decode or a verify): tasks of one row's span and
@@ -146,7 +143,8 @@ void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const At
     span_attention(ctx, args, m, q_cat, spans,
                    heads_per_attention_task(heads, heads, wanted_blocks), o_latent);
   } else {
-    head_block_attention(ctx, args, m, q_cat, per_task, o_latent);
+    head_block_attention(ctx, args, m, q_cat, heads_per_attention_task(heads, heads, threads),
+                         o_latent);
   }
   // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads
   // over the threads (one synchronisation a layer, not one per head).
