@@ -14,9 +14,7 @@ Vector to_vector(const TensorView& view) {
   for (size_t i = 0; i < values.size(); ++i) {
     const std::byte* p = view.data.data() + i * size;
     switch (view.dtype) {
-      case DType::kF32:
-        std::memcpy(&values[i], p, 4);
-        break;
+      case DType::kF32: std::memcpy(&values[i], p, 4); break;
       case DType::kBF16:
       case DType::kF16: {
         uint16_t bits;
@@ -120,8 +118,7 @@ class Binder {
       for (int64_t e = 0; e < config_.moe.n_routed_experts; ++e) {
         moe.experts.push_back(mlp(fmt::format("{}mlp.experts.{}.", prefix, e)));
       }
-      if (config_.moe.n_shared_experts > 0)
-        moe.shared_experts = mlp(prefix + "mlp.shared_experts.");
+      if (config_.moe.n_shared_experts > 0) moe.shared_experts = mlp(prefix + "mlp.shared_experts.");
       d.mlp = std::move(moe);
     } else {
       d.mlp = mlp(prefix + "mlp.");
@@ -131,8 +128,8 @@ class Binder {
 
   void bind() {
     const bool has_target = weights_.find("norm.weight") != nullptr;
-    const bool has_mtp =
-        config_.num_nextn_predict_layers > 0 && weights_.find("mtp.0.enorm.weight") != nullptr;
+    const bool has_mtp = config_.num_nextn_predict_layers > 0 &&
+                         weights_.find("mtp.0.enorm.weight") != nullptr;
     if (has_target) {
       model_.embed_tokens = matrix("embed_tokens.weight");
       for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {

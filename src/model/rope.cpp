@@ -20,9 +20,8 @@ std::vector<double> yarn_inv_freq(const std::vector<double>& base, const RopeSca
                                   double theta, int64_t dim) {
   const double d = static_cast<double>(dim);
   auto correction_dim = [&](double rotations) {
-    return d *
-           std::log(static_cast<double>(yarn.original_max_position_embeddings) /
-                    (2.0 * std::numbers::pi * rotations)) /
+    return d * std::log(static_cast<double>(yarn.original_max_position_embeddings) /
+                        (2.0 * std::numbers::pi * rotations)) /
            (2.0 * std::log(theta));
   };
   const double low = std::max(0.0, std::floor(correction_dim(yarn.beta_fast)));
@@ -44,8 +43,8 @@ Rope::Rope(const ModelConfig& config) {
     interleaved_ = true;
   } else {
     const GqaConfig& gqa = *config.gqa();
-    rotary_dim_ =
-        static_cast<int64_t>(static_cast<double>(gqa.head_dim) * gqa.partial_rotary_factor);
+    rotary_dim_ = static_cast<int64_t>(static_cast<double>(gqa.head_dim) *
+                                       gqa.partial_rotary_factor);
     interleaved_ = false;
     if (config.rope_scaling.type != RopeScaling::Type::kNone) {
       fail("config.json: rope_scaling: YaRN is supported for DeepseekV3ForCausalLM only");

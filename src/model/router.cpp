@@ -65,8 +65,8 @@ void route_token(const float* logits, const float* correction_bias, const MoeCon
     weights[i] = scores[order[i]];
     sum += weights[i];
   }
-  const float scale =
-      static_cast<float>(moe.routed_scaling_factor) / (moe.norm_topk_prob ? sum : 1.0f);
+  const float scale = static_cast<float>(moe.routed_scaling_factor) /
+                      (moe.norm_topk_prob ? sum : 1.0f);
   for (int64_t i = 0; i < k; ++i) weights[i] *= scale;
 }
 
