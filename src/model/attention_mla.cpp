@@ -34,25 +34,85 @@ struct MlaShape {
 // rows 50 MB).
 constexpr int64_t kSpanPartialFloats = int64_t{16} << 20;
 
-// Every head reads the same cache rows: tasks of as many of a row's heads as the threads
-// allow, so a row is read once per task rather than twice per head. q_cat [T, heads, width]
-// into o_latent [T, heads, latent].
-void head_block_attention(const ForwardContext& ctx, const AttentionArgs& args, const MlaShape& m,
-                          const float* q_cat, int64_t per_task, float* o_latent) {
+// Passes of more rows than a verify of DraftLengthController::kMaxDrafts drafts: prefills and
+// large batches, whose tasks balance better when they are many.
+constexpr int64_t kFewRows = 17;
+
+// q_cat[t, h] = [W_UK_hᵀ q_nope[t, h] | q_rope[t, h]] for heads [h0, h0 + n) of rows
+// [t0, t0 + rows): the rows of each head's W_UK read once for all those rows. `row` holds
+// `latent` floats.
+void absorb_queries(const MlaWeights& w, const MlaShape& m, const float* q, int64_t t0,
+                    int64_t rows, int64_t h0, int64_t n, float* q_cat, float* row) {
+  const int64_t heads = m.heads, nope = m.nope, qk = m.qk, v_dim = m.v_dim, latent = m.latent,
+                width = m.width;
+  for (int64_t h = h0; h < h0 + n; ++h) {
+    combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q + (t0 * heads + h) * qk, heads * qk, rows,
+                 q_cat + (t0 * heads + h) * width, heads * width, row);
+    for (int64_t t = t0; t < t0 + rows; ++t) {
+      const float* q_head = q + (t * heads + h) * qk;
+      std::copy(q_head + nope, q_head + qk, q_cat + (t * heads + h) * width + latent);
+    }
+  }
+}
+
+// Head h's W_UV rows of kv_b_proj.
+WeightMatrix w_uv(const MlaWeights& w, const MlaShape& m, int64_t h) {
+  return w.kv_b_proj.row_slice(h * (m.nope + m.v_dim) + m.nope, m.v_dim);
+}
+
+// o[t, h] = W_UV_h o_latent[t, h] for heads [h0, h0 + n) of rows [t0, t0 + rows), each head's
+// rows read once for all those rows. `scratch` holds matmul_scratch_floats(latent) floats.
+void expand_values(const MlaWeights& w, const MlaShape& m, const float* o_latent, int64_t t0,
+                   int64_t rows, int64_t h0, int64_t n, float* o, float* scratch) {
+  const int64_t heads = m.heads, v_dim = m.v_dim, latent = m.latent;
+  for (int64_t h = h0; h < h0 + n; ++h) {
+    matmul_serial(w_uv(w, m, h), o_latent + (t0 * heads + h) * latent, heads * latent, rows,
+                  o + (t0 * heads + h) * v_dim, heads * v_dim, scratch);
+  }
+}
+
+// The whole absorbed attention of a block of heads in one task: its queries absorbed, its
+// attention, its values expanded, so a layer synchronises its threads once instead of three
+// times and a block's latent rows stay in its thread's caches. Every head reads the same cache
+// rows, so the blocks are as large as the threads allow (each cache row read once per block).
+// The rows of the pass split into groups, each rereading its block's W_UK and W_UV, only to
+// give every thread a task (a decode's or a verify's blocks fewer than the threads: more threads
+// than a quarter of the heads) or, past kFewRows rows on several threads, four tasks a thread,
+// so that a prefill's later rows, which attend to more, balance over the threads.
+// q [T, heads, qk] into o [T, heads, v_dim].
+void head_block_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
+                          const MlaShape& m, const float* q, float* o) {
   const int64_t heads = m.heads, latent = m.latent, width = m.width;
   const float scale = m.scale;
+  const int64_t T = args.tokens;
+  const int64_t threads = ctx.pool.size();
+  const int64_t per_task = heads_per_attention_task(heads, heads, threads);
   const int64_t blocks = (heads + per_task - 1) / per_task;
+  const int64_t wanted_tasks = threads > 1 && T > kFewRows ? 4 * threads : threads;
+  const int64_t groups = std::clamp<int64_t>((wanted_tasks + blocks - 1) / blocks, 1, T);
+  const int64_t per_group = (T + groups - 1) / groups;
+  float* q_cat = ctx.arena.take(T * heads * width);
+  float* o_latent = ctx.arena.take(T * heads * latent);
   const size_t attend_floats = attend_scratch_floats(per_task, latent);
-  ctx.pool.parallel_for(args.tokens * blocks, 1, [&](int64_t begin, int64_t end) {
-    float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
+  const size_t row_floats = matmul_scratch_floats(latent);
+  ctx.pool.parallel_for(groups * blocks, 1, [&](int64_t begin, int64_t end) {
+    float* scores = ctx.pool.scratch(ThreadPool::Scratch::kScores, attend_floats);
+    float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
+    float* matmul_scratch = ctx.pool.scratch(ThreadPool::Scratch::kRow, row_floats);
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / blocks;
+      const int64_t t0 = task / blocks * per_group;
+      const int64_t rows = std::min(per_group, T - t0);
       const int64_t h0 = task % blocks * per_task;
       const int64_t n = std::min(per_task, heads - h0);
-      const RowPlace& place = args.rows[t];
-      const float* cache = place.kv->row(args.cache_layer, 0);
-      attend(q_cat + (t * heads + h0) * width, width, n, cache, width, width, cache, width, latent,
-             place.slot + 1, scale, scratch, o_latent + (t * heads + h0) * latent, latent);
+      if (rows <= 0) continue;
+      absorb_queries(w, m, q, t0, rows, h0, n, q_cat, row);
+      for (int64_t t = t0; t < t0 + rows; ++t) {
+        const RowPlace& place = args.rows[t];
+        const float* cache = place.kv->row(args.cache_layer, 0);
+        attend(q_cat + (t * heads + h0) * width, width, n, cache, width, width, cache, width,
+               latent, place.slot + 1, scale, scores, o_latent + (t * heads + h0) * latent, latent);
+      }
+      expand_values(w, m, o_latent, t0, rows, h0, n, o, matmul_scratch);
     }
   });
 }
@@ -109,55 +169,38 @@ void span_attention(const ForwardContext& ctx, const AttentionArgs& args, const 
 void absorbed_attention(const MlaWeights& w, const ForwardContext& ctx, const AttentionArgs& args,
                         const MlaShape& m, const float* q, float* o) {
   const int64_t T = args.tokens;
-  const int64_t heads = m.heads, nope = m.nope, qk = m.qk, v_dim = m.v_dim, latent = m.latent,
-                width = m.width;
-  // Per head one query of `width` values against the cache rows: [q_lat | q_rope], where
-  // q_lat[t, h] = W_UK_hᵀ q_nope[t, h] combines the rows of W_UK_h by q_nope.
-  float* q_cat = ctx.arena.take(T * heads * width);
-  if (ctx.traffic != nullptr) {  // the W_UK rows combined below (W_UV goes through project)
+  const int64_t heads = m.heads, latent = m.latent, width = m.width;
+  if (ctx.traffic != nullptr) {  // W_UK and W_UV, each row read once for the pass
     ctx.traffic->bytes +=
-        static_cast<uint64_t>(heads * nope * latent) * dtype_size(w.kv_b_proj.dtype);
+        static_cast<uint64_t>(heads * (m.nope + m.v_dim) * latent) * dtype_size(w.kv_b_proj.dtype);
+    ctx.traffic->multiply_adds += static_cast<uint64_t>(heads * m.v_dim * latent * T);
   }
-  ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
-    float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
-    for (int64_t h = h_begin; h < h_end; ++h) {
-      // The head's W_UK rows read once for every row of the pass.
-      combine_rows(w.kv_b_proj, h * (nope + v_dim), nope, q + h * qk, heads * qk, T,
-                   q_cat + h * width, heads * width, row);
-      for (int64_t t = 0; t < T; ++t) {
-        const float* q_head = q + (t * heads + h) * qk;
-        std::copy(q_head + nope, q_head + qk, q_cat + (t * heads + h) * width + latent);
-      }
-    }
-  });
-  float* o_latent = ctx.arena.take(T * heads * latent);
   const int64_t spans = (max_attended(args) + kAttendSpan - 1) / kAttendSpan;
   const int64_t threads = ctx.pool.size();
-  if (threads > 1 && spans > 1 && T * spans * heads * (latent + 2) <= kSpanPartialFloats) {
-    // A context past one span and few rows (a decode or a verify): tasks of one row's span and
-    // a block of heads, the blocks only as many as keep two tasks a thread, so each cache row
-    // is read once per block (once per row when the spans alone are enough) instead of once
-    // per thread; then the spans merged in order, as attend merges them. A prefill's many
-    // rows keep the blocks of heads: their partial sums would not fit the cap.
-    const int64_t wanted_blocks = (2 * threads + T * spans - 1) / (T * spans);
-    span_attention(ctx, args, m, q_cat, spans,
-                   heads_per_attention_task(heads, heads, wanted_blocks), o_latent);
-  } else {
-    head_block_attention(ctx, args, m, q_cat, heads_per_attention_task(heads, heads, threads),
-                         o_latent);
+  if (threads == 1 || spans <= 1 || T * spans * heads * (latent + 2) > kSpanPartialFloats) {
+    head_block_attention(w, ctx, args, m, q, o);
+    return;
   }
-  // o[t, h] = W_UV_h o_lat[t, h]: the head's v rows of kv_b_proj as a small matmul, the heads
-  // over the threads (one synchronisation a layer, not one per head).
-  auto w_uv = [&](int64_t h) { return w.kv_b_proj.row_slice(h * (nope + v_dim) + nope, v_dim); };
+  // A context past one span and few rows (a decode or a verify): tasks of one row's span and a
+  // block of heads, the blocks only as many as keep two tasks a thread, so each cache row is
+  // read once per block (once per row when the spans alone are enough) instead of once per
+  // thread; then the spans merged in order, as attend merges them. A prefill's many rows keep
+  // the blocks of heads: their partial sums would not fit the cap. Queries and values go
+  // through the heads in their own passes over the threads, each head's weights read once.
+  float* q_cat = ctx.arena.take(T * heads * width);
+  ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
+    float* row = ctx.pool.scratch(ThreadPool::Scratch::kLatent, static_cast<size_t>(latent));
+    absorb_queries(w, m, q, 0, T, h_begin, h_end - h_begin, q_cat, row);
+  });
+  float* o_latent = ctx.arena.take(T * heads * latent);
+  const int64_t wanted_blocks = (2 * threads + T * spans - 1) / (T * spans);
+  span_attention(ctx, args, m, q_cat, spans, heads_per_attention_task(heads, heads, wanted_blocks),
+                 o_latent);
   const size_t scratch_floats = matmul_scratch_floats(latent);
   ctx.pool.parallel_for(heads, 1, [&](int64_t h_begin, int64_t h_end) {
     float* scratch = ctx.pool.scratch(ThreadPool::Scratch::kRow, scratch_floats);
-    for (int64_t h = h_begin; h < h_end; ++h) {
-      matmul_serial(w_uv(h), o_latent + h * latent, heads * latent, T, o + h * v_dim, heads * v_dim,
-                    scratch);
-    }
+    expand_values(w, m, o_latent, 0, T, h_begin, h_end - h_begin, o, scratch);
   });
-  for (int64_t h = 0; h < heads; ++h) count_traffic(ctx, w_uv(h), T);
 }
 
 // Rows [first, first + count) of one sequence in the naive form: k_nope and v of every position
