@@ -19,7 +19,8 @@
 // starts at 1 and doubles after each step whose drafts were all accepted, so an unknown drafter is
 // tried with one draft, not K_max (a useless one then costs a single cheap step, not a pass over
 // K_max + 1 tokens and K_max MTP steps). Before a probe the MTP layers catch up over the newest
-// kProbeWindow rows only.
+// kProbeWindow rows only. The first two steps run at K = 0, to time the pass every K is
+// compared with.
 #pragma once
 
 #include <array>

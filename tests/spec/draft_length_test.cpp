@@ -96,6 +96,22 @@ TEST(DraftLength, ProbesBackOffWhereDraftingCannotPay) {
   EXPECT_EQ(controller.probe_interval(), DraftLengthController::kMaxProbeInterval);
 }
 
+// A drafter too good to be rejected early (α 0.95) on a model where drafting still cannot pay
+// (a 2-token pass 1.5 × a one-token pass, an MTP step 0.72 ×: the default model's, measured in
+// generation): K = 0 must be timed before it is compared with K = 1, or the one-token cost
+// extrapolated from the 2-token pass (1.36) makes K = 1 look best for ever (0.88 of K = 0).
+TEST(DraftLength, TimesKZeroBeforeJudgingAGoodDrafterOnAModelWhereDraftingCannotPay) {
+  DraftLengthController controller(8);
+  EXPECT_EQ(controller.choose(), 0);
+  controller.record(0, 0, 1.0, 0.0);
+  EXPECT_EQ(controller.choose(), 0);  // the first sample stands only until the second
+  controller.record(0, 0, 1.0, 0.0);
+  const Simulation sim{.slope = 0.5, .mtp = 0.72, .alpha = 0.95, .probe_catch_up = 2.4};
+  const auto [rate, last_k] = sim.run(controller, 400, 6);
+  EXPECT_EQ(last_k, 0);
+  EXPECT_GT(rate, 0.95);
+}
+
 // A drafter that starts to guess well after a long useless stretch is noticed within two of the
 // longest waits, and from then on drafting resets the wait.
 TEST(DraftLength, ADrafterThatTurnsGoodIsNoticedAfterTheBackOff) {
