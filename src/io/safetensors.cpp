@@ -186,40 +186,14 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
   return header;
 }
 
-SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path,
-                                      TensorPlacement placement) {
+SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   SafetensorsFile result;
   result.file_ = MappedFile::open(path);
-  result.path_ = result.file_.path();
-  result.header_ = parse_safetensors_header(result.file_.bytes(), result.path_);
+  result.header_ = parse_safetensors_header(result.file_.bytes(), result.file_.path());
   result.by_name_.reserve(result.header_.entries.size());
   for (size_t i = 0; i < result.header_.entries.size(); ++i) {
     result.by_name_.emplace(result.header_.entries[i].name, i);
   }
-  const bool align =
-      placement == TensorPlacement::kAligned ||
-      (placement == TensorPlacement::kAuto && result.file_.bytes().size() <= kAlignedFileMaxBytes);
-  if (!align) return result;
-  // Validated above: every tensor lies in the file, so the sizes below sum to at most the
-  // file's size plus the padding.
-  auto padded = [](uint64_t bytes) {
-    return (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
-  };
-  uint64_t total = 0;
-  for (const SafetensorsEntry& entry : result.header_.entries) {
-    result.aligned_offsets_.push_back(total);
-    total += padded(entry.end - entry.begin);
-  }
-  auto* bytes = static_cast<std::byte*>(
-      std::aligned_alloc(kTensorAlignment, std::max<uint64_t>(total, kTensorAlignment)));
-  if (bytes == nullptr) fail("{}: cannot allocate {} bytes for its tensors", result.path_, total);
-  result.aligned_.reset(bytes);
-  const std::byte* data = result.file_.bytes().data() + result.header_.data_offset;
-  for (size_t i = 0; i < result.header_.entries.size(); ++i) {
-    const SafetensorsEntry& entry = result.header_.entries[i];
-    std::memcpy(bytes + result.aligned_offsets_[i], data + entry.begin, entry.end - entry.begin);
-  }
-  result.file_ = MappedFile();  // the copies stand in for the map
   return result;
 }
 
@@ -232,19 +206,12 @@ TensorView SafetensorsFile::view(std::string_view name) const {
   const SafetensorsEntry* entry = find(name);
   if (entry == nullptr) fail("{}: no tensor named {:?}", path(), name);
   // parse_safetensors_header proved begin <= end <= data size, so this stays in the map.
-  const uint64_t size = entry->end - entry->begin;
-  const std::span<const std::byte> data =
-      aligned_ ? std::span<const std::byte>(
-                     aligned_.get() +
-                         aligned_offsets_[static_cast<size_t>(entry - header_.entries.data())],
-                     size)
-               : file_.bytes().subspan(header_.data_offset + entry->begin, size);
   return TensorView{
       .name = entry->name,
       .file = path(),
       .dtype = entry->dtype,
       .shape = entry->shape,
-      .data = data,
+      .data = file_.bytes().subspan(header_.data_offset + entry->begin, entry->end - entry->begin),
   };
 }
 

@@ -3,10 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,8 +27,8 @@ struct SafetensorsEntry {
 };
 
 struct SafetensorsHeader {
-  uint64_t data_offset = 0;                     // 8 + N: where the data area starts in the file
-  std::vector<SafetensorsEntry> entries;        // sorted by name
+  uint64_t data_offset = 0;  // 8 + N: where the data area starts in the file
+  std::vector<SafetensorsEntry> entries;  // sorted by name
   std::map<std::string, std::string> metadata;  // "__metadata__", string values only
 };
 
@@ -42,41 +40,19 @@ struct SafetensorsHeader {
 SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file,
                                            std::string_view file_label);
 
-// Where an opened file's tensors lie. Mapped: in the file's memory map, at the file's offsets
-// (the format aligns nothing: 8 + header size, usually ≡ 8 or 16 mod 64, so the kernels' loads
-// straddle cache lines). Aligned: copied out of the map once, each tensor at a 64-byte
-// boundary of one allocation, and the map released, so memory holds them once either way.
-// Auto aligns files of up to kAlignedFileMaxBytes: a checkpoint that small stays in the caches,
-// where the kernels are bound by their loads, not by memory (the default model, 16 MB, one
-// thread: decode 5.5 → 6.8 thousand tokens/s aligned, against 6.0 copied but misaligned).
-// Larger files are mapped: their passes wait on memory, and a copy would double what a load
-// touches.
-enum class TensorPlacement { kAuto, kMapped, kAligned };
-inline constexpr uint64_t kAlignedFileMaxBytes = uint64_t{64} << 20;
-inline constexpr size_t kTensorAlignment = 64;
-
-// One safetensors file with its validated header.
+// One mapped safetensors file with its validated header.
 class SafetensorsFile {
  public:
-  static SafetensorsFile open(const std::filesystem::path& path,
-                              TensorPlacement placement = TensorPlacement::kAuto);
+  static SafetensorsFile open(const std::filesystem::path& path);
 
-  const std::string& path() const { return path_; }
-  // Whether the tensors were copied to 64-byte boundaries (TensorPlacement).
-  bool aligned() const { return aligned_ != nullptr; }
+  const std::string& path() const { return file_.path(); }
   const SafetensorsHeader& header() const { return header_; }
   const SafetensorsEntry* find(std::string_view name) const;  // nullptr when absent
   // A view of the named tensor; throws Error naming file and tensor when absent.
   TensorView view(std::string_view name) const;
 
  private:
-  struct FreeAligned {
-    void operator()(std::byte* bytes) const { std::free(bytes); }
-  };
-  std::string path_;
-  MappedFile file_;  // released when aligned
-  std::unique_ptr<std::byte, FreeAligned> aligned_;
-  std::vector<uint64_t> aligned_offsets_;  // per entry, into aligned_
+  MappedFile file_;
   SafetensorsHeader header_;
   std::unordered_map<std::string, size_t> by_name_;
 };

@@ -14,13 +14,11 @@ namespace nextn {
 inline constexpr uint64_t kKvBytesPerValue = 4;
 
 struct MemoryEstimate {
-  // Distinct tensors of the load: what is read and stays mapped (a file of at most
-  // kAlignedFileMaxBytes is copied whole instead, io/safetensors.h: up to that much more).
-  uint64_t weight_bytes = 0;
-  uint64_t target_step_bytes = 0;   // weights one target decode step reads (top-k experts only)
-  uint64_t mtp_step_bytes = 0;      // weights one MTP draft step reads
-  uint64_t kv_bytes_per_token = 0;  // over every attention layer of the load
-  bool from_headers = false;        // sizes read from shard headers (else from the config)
+  uint64_t weight_bytes = 0;       // distinct tensors of the load: what is read and stays mapped
+  uint64_t target_step_bytes = 0;  // weights one target decode step reads (top-k experts only)
+  uint64_t mtp_step_bytes = 0;     // weights one MTP draft step reads
+  uint64_t kv_bytes_per_token = 0; // over every attention layer of the load
+  bool from_headers = false;       // sizes read from shard headers (else from the config)
 
   uint64_t resident_bytes(uint64_t context_tokens) const {
     return weight_bytes + kv_bytes_per_token * context_tokens;
@@ -29,8 +27,8 @@ struct MemoryEstimate {
 
 // `checkpoint` supplies real tensor sizes when every shard is present; pass nullptr (or a
 // checkpoint without weights) to estimate from the config's shapes and dtypes.
-MemoryEstimate estimate_memory(const LoadPlan& plan, const ModelConfig& config, LoadMode mode,
-                               const Checkpoint* checkpoint);
+MemoryEstimate estimate_memory(const LoadPlan& plan, const ModelConfig& config,
+                               LoadMode mode, const Checkpoint* checkpoint);
 
 // KV values per token in one attention layer: MLA caches [c_kv | k_rope]
 // (kv_lora_rank + qk_rope_head_dim, 576 for V3); GQA caches K and V (2 × kv_heads × head_dim).

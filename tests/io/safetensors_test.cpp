@@ -271,7 +271,7 @@ TEST(SafetensorsFile, ViewPointsIntoTheMappedData) {
              safetensors_bytes(R"({"a":{"dtype":"F8_E4M3","shape":[2,2],"data_offsets":[0,4]},)"
                                R"("b":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[4,7]}})",
                                "ABCDxyz"));
-  const auto file = SafetensorsFile::open(path, TensorPlacement::kMapped);
+  const auto file = SafetensorsFile::open(path);
   EXPECT_EQ(file.path(), path.string());
   ASSERT_NE(file.find("b"), nullptr);
   EXPECT_EQ(file.find("c"), nullptr);
@@ -283,38 +283,6 @@ TEST(SafetensorsFile, ViewPointsIntoTheMappedData) {
   ASSERT_EQ(view.data.size(), 3u);
   EXPECT_EQ(std::memcmp(view.data.data(), "xyz", 3), 0);
   EXPECT_TRUE(mentions(error_message([&] { file.view("missing.weight"); }),
-                       {path.string(), "missing.weight"}));
-}
-
-// Both placements give the same bytes; aligned ones start every tensor at a 64-byte boundary
-// (here the file puts "b" at data offset 4, and the data area itself after a header of any
-// length). Auto aligns a file this small; a mapped file keeps the file's offsets.
-TEST(SafetensorsFile, AlignedPlacementHasTheSameBytesAtBoundariesOf64) {
-  ScratchDir dir;
-  const auto path = dir / "model.safetensors";
-  write_file(path,
-             safetensors_bytes(R"({"a":{"dtype":"F8_E4M3","shape":[2,2],"data_offsets":[0,4]},)"
-                               R"("b":{"dtype":"BF16","shape":[3],"data_offsets":[4,10]},)"
-                               R"("c":{"dtype":"F8_E4M3","shape":[0],"data_offsets":[10,10]}})",
-                               "ABCDxyzuvw"));
-  const auto mapped = SafetensorsFile::open(path, TensorPlacement::kMapped);
-  const auto aligned = SafetensorsFile::open(path, TensorPlacement::kAligned);
-  EXPECT_FALSE(mapped.aligned());
-  EXPECT_TRUE(aligned.aligned());
-  EXPECT_TRUE(SafetensorsFile::open(path).aligned());
-  EXPECT_EQ(aligned.path(), path.string());
-  for (const char* name : {"a", "b", "c"}) {
-    const TensorView m = mapped.view(name);
-    const TensorView a = aligned.view(name);
-    ASSERT_EQ(a.data.size(), m.data.size()) << name;
-    EXPECT_EQ(std::memcmp(a.data.data(), m.data.data(), m.data.size()), 0) << name;
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data.data()) % kTensorAlignment, 0u) << name;
-    EXPECT_EQ(a.dtype, m.dtype);
-    EXPECT_EQ(a.shape, m.shape);
-  }
-  // The mapped view of "b" lies 4 bytes after "a", as in the file.
-  EXPECT_EQ(mapped.view("b").data.data() - mapped.view("a").data.data(), 4);
-  EXPECT_TRUE(mentions(error_message([&] { aligned.view("missing.weight"); }),
                        {path.string(), "missing.weight"}));
 }
 
