@@ -23,8 +23,11 @@ constexpr uint64_t kSizePrefixBytes = 8;
 // The reference implementation refuses headers above 100 MB; a real one (DeepSeek-V3 shard)
 // is well under 1 MB, so a bigger size prefix is corruption, not a checkpoint.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
-// The data area starts 8-byte aligned so that F32 tensors can be read in place.
-constexpr uint64_t kHeaderAlignment = 8;
+// The writer starts the data area, and every tensor whose size is a multiple of it, on a
+// 64-byte (cache-line) boundary: a kernel's 64-byte load from a tensor that starts off a line
+// reads two lines, which slows a checkpoint that runs from the caches (the embedded models) by
+// about 15 %. The format itself guarantees only 8.
+constexpr uint64_t kTensorAlignment = 64;
 
 uint64_t read_le64(std::span<const std::byte> bytes) {
   uint64_t value = 0;
@@ -227,7 +230,7 @@ void SafetensorsWriter::add(std::string name, DType dtype, std::vector<int64_t> 
     fail("safetensors writer: tensor {:?}: shape [{}] of {} does not match {} bytes of data", name,
          fmt::join(shape, ", "), dtype_name(dtype), bytes.size());
   }
-  tensors_.emplace(std::move(name), Pending{dtype, std::move(shape), std::move(bytes)});
+  tensors_.emplace(name, Pending{name, dtype, std::move(shape), std::move(bytes)});
 }
 
 void SafetensorsWriter::set_metadata(std::string key, std::string value) {
@@ -240,15 +243,29 @@ uint64_t SafetensorsWriter::data_bytes() const {
   return total;
 }
 
+std::vector<const SafetensorsWriter::Pending*> SafetensorsWriter::layout() const {
+  std::vector<const Pending*> order;
+  order.reserve(tensors_.size());
+  // Tensors whose size is a multiple of the alignment first, so that each starts aligned;
+  // the rest (biases, block scales) after them. Name order within each part.
+  for (const bool aligned_size : {true, false}) {
+    for (const auto& [name, tensor] : tensors_) {
+      if ((tensor.bytes.size() % kTensorAlignment == 0) == aligned_size) order.push_back(&tensor);
+    }
+  }
+  return order;
+}
+
 void SafetensorsWriter::write(const std::filesystem::path& path) const {
   Json root = Json::object();
   if (!metadata_.empty()) root["__metadata__"] = metadata_;
+  const auto order = layout();
   uint64_t offset = 0;
-  for (const auto& [name, tensor] : tensors_) {  // std::map: name order, as the reference
-    const uint64_t end = offset + tensor.bytes.size();
-    root[name] = {{"dtype", dtype_name(tensor.dtype)},
-                  {"shape", tensor.shape},
-                  {"data_offsets", {offset, end}}};
+  for (const Pending* tensor : order) {
+    const uint64_t end = offset + tensor->bytes.size();
+    root[tensor->name] = {{"dtype", dtype_name(tensor->dtype)},
+                          {"shape", tensor->shape},
+                          {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string header;
@@ -257,9 +274,9 @@ void SafetensorsWriter::write(const std::filesystem::path& path) const {
   } catch (const Json::exception& e) {  // e.g. a name that is not valid UTF-8
     fail("{}: cannot write safetensors header: {}", path.string(), e.what());
   }
-  // Pad with spaces (valid JSON whitespace) so the data area starts 8-byte aligned.
+  // Pad with spaces (valid JSON whitespace) so the data area starts aligned.
   const uint64_t unpadded = kSizePrefixBytes + header.size();
-  header.append((kHeaderAlignment - unpadded % kHeaderAlignment) % kHeaderAlignment, ' ');
+  header.append((kTensorAlignment - unpadded % kTensorAlignment) % kTensorAlignment, ' ');
 
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) fail("{}: cannot open for writing: {}", path.string(), std::strerror(errno));
@@ -269,9 +286,9 @@ void SafetensorsWriter::write(const std::filesystem::path& path) const {
   }
   out.write(prefix, sizeof prefix);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  for (const auto& [name, tensor] : tensors_) {
-    out.write(reinterpret_cast<const char*>(tensor.bytes.data()),
-              static_cast<std::streamsize>(tensor.bytes.size()));
+  for (const Pending* tensor : order) {
+    out.write(reinterpret_cast<const char*>(tensor->bytes.data()),
+              static_cast<std::streamsize>(tensor->bytes.size()));
   }
   out.close();
   if (!out) fail("{}: write failed: {}", path.string(), std::strerror(errno));

@@ -57,8 +57,9 @@ class SafetensorsFile {
   std::unordered_map<std::string, size_t> by_name_;
 };
 
-// Writes a safetensors file (make-tiny and tests). Tensors are laid out in name order, as the
-// reference writer does, with an 8-byte-aligned header.
+// Writes a safetensors file (make-tiny and tests). The data area starts on a 64-byte boundary,
+// and so does every tensor whose size is a multiple of 64: those come first, in name order,
+// then the rest in name order (the format allows any order of the offsets).
 class SafetensorsWriter {
  public:
   // `bytes` must hold exactly numel × dtype_size bytes; throws Error otherwise or on a
@@ -71,10 +72,13 @@ class SafetensorsWriter {
 
  private:
   struct Pending {
+    std::string name;
     DType dtype;
     std::vector<int64_t> shape;
     std::vector<std::byte> bytes;
   };
+  std::vector<const Pending*> layout() const;  // the order of the data area
+
   std::map<std::string, Pending> tensors_;
   std::map<std::string, std::string> metadata_;
 };

@@ -325,7 +325,7 @@ TEST(SafetensorsWriter, RoundTripsEveryDtype) {
 
   const auto file = SafetensorsFile::open(path);
   EXPECT_EQ(file.header().metadata.at("format"), "pt");
-  EXPECT_EQ(file.header().data_offset % 8, 0u);
+  EXPECT_EQ(file.header().data_offset % 64, 0u);
   ASSERT_EQ(file.header().entries.size(), 5u);
 
   const auto f32_view = file.view("t.f32");
@@ -355,27 +355,33 @@ TEST(SafetensorsWriter, RoundTripsEveryDtype) {
   EXPECT_TRUE(file.view("t.empty").data.empty());
 }
 
-TEST(SafetensorsWriter, LaysOutNameOrderContiguousWithSpacePaddedAlignedHeader) {
+TEST(SafetensorsWriter, LaysOutContiguousWithSizesOf64FirstAfterASpacePaddedHeader) {
   ScratchDir dir;
   SafetensorsWriter writer;
   writer.add("b", DType::kF8E4M3, {3}, to_byte_vector("bbb"));
   writer.add("a", DType::kF8E4M3, {1}, to_byte_vector("a"));
   writer.add("c", DType::kBF16, {1}, to_byte_vector("cc"));
+  writer.add("z", DType::kBF16, {32}, to_byte_vector(std::string(64, 'z')));
+  writer.add("y", DType::kF8E4M3, {2, 64}, to_byte_vector(std::string(128, 'y')));
   const auto path = dir / "layout.safetensors";
   writer.write(path);
   const std::string bytes = testing::read_file(path);
   uint64_t header_size = 0;
   for (size_t i = 0; i < 8; ++i) header_size |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
-  EXPECT_EQ((8 + header_size) % 8, 0u);
+  EXPECT_EQ((8 + header_size) % 64, 0u);
   const std::string header = bytes.substr(8, header_size);
   EXPECT_EQ(header.front(), '{');
   EXPECT_EQ(header.find_first_not_of(' ', header.rfind('}') + 1), std::string::npos);
-  EXPECT_EQ(bytes.substr(8 + header_size), "abbbcc");
+  // y and z (sizes 128 and 64) first in name order, then a, b, c: no gap anywhere.
+  EXPECT_EQ(bytes.substr(8 + header_size), std::string(128, 'y') + std::string(64, 'z') + "abbbcc");
   const auto file = SafetensorsFile::open(path);
-  EXPECT_EQ(file.find("a")->begin, 0u);
-  EXPECT_EQ(file.find("b")->begin, 1u);
-  EXPECT_EQ(file.find("c")->begin, 4u);
-  EXPECT_EQ(file.find("c")->end, 6u);
+  EXPECT_EQ(file.header().data_offset % 64, 0u);
+  EXPECT_EQ(file.find("y")->begin, 0u);
+  EXPECT_EQ(file.find("z")->begin, 128u);
+  EXPECT_EQ(file.find("a")->begin, 192u);
+  EXPECT_EQ(file.find("b")->begin, 193u);
+  EXPECT_EQ(file.find("c")->begin, 196u);
+  EXPECT_EQ(file.find("c")->end, 198u);
 }
 
 TEST(SafetensorsWriter, RejectsBadInput) {

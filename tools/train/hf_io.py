@@ -74,8 +74,16 @@ def quantize_block(w, block):
 _SIZES = {"F32": 4, "BF16": 2, "F16": 2, "F8_E4M3": 1}
 
 
+TENSOR_ALIGNMENT = 64
+
+
 def write_safetensors(path, tensors):
-    """tensors: list of (name, dtype, shape, bytes), written in that order."""
+    """tensors: list of (name, dtype, shape, bytes). As nextn's SafetensorsWriter lays a file
+    out: the tensors whose size is a multiple of 64 first (in the given order), then the rest,
+    after a header padded with spaces so that the data area, and so each of the first group,
+    starts on a 64-byte boundary (a kernel's load from a tensor off a cache line reads two)."""
+    tensors = [t for t in tensors if len(t[3]) % TENSOR_ALIGNMENT == 0] + \
+        [t for t in tensors if len(t[3]) % TENSOR_ALIGNMENT != 0]
     header, offset = {}, 0
     for name, dtype, shape, data in tensors:
         n = int(np.prod(shape)) if shape else 1
@@ -85,12 +93,26 @@ def write_safetensors(path, tensors):
         offset += len(data)
     header["__metadata__"] = {"format": "pt"}
     h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
+    h += b" " * (-(8 + len(h)) % TENSOR_ALIGNMENT)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)))
         f.write(h)
         for _, _, _, data in tensors:
             f.write(data)
+
+
+def read_safetensors_raw(path):
+    """[(name, dtype, shape, bytes)] in the order of the file's data area."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    n = struct.unpack("<Q", buf[:8])[0]
+    header = json.loads(buf[8:8 + n])
+    header.pop("__metadata__", None)
+    base = 8 + n
+    entries = sorted(header.items(), key=lambda item: item[1]["data_offsets"][0])
+    return [(name, info["dtype"], info["shape"],
+             buf[base + info["data_offsets"][0]:base + info["data_offsets"][1]])
+            for name, info in entries]
 
 
 def read_safetensors(path):
