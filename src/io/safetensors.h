@@ -27,8 +27,8 @@ struct SafetensorsEntry {
 };
 
 struct SafetensorsHeader {
-  uint64_t data_offset = 0;  // 8 + N: where the data area starts in the file
-  std::vector<SafetensorsEntry> entries;  // sorted by name
+  uint64_t data_offset = 0;                     // 8 + N: where the data area starts in the file
+  std::vector<SafetensorsEntry> entries;        // sorted by name
   std::map<std::string, std::string> metadata;  // "__metadata__", string values only
 };
 
