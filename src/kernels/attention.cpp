@@ -1,6 +1,5 @@
 // Attention over cache rows shared by a block of query heads (attend: chunks of rows under a
-// running softmax, on the active table's kernels), and the portable loops of the tables
-// without SIMD versions.
+// running softmax, on the active table's kernels), and the portable table's loops.
 #include "kernels/kernels.h"
 #include "kernels/matmul_table.h"
 

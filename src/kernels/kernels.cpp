@@ -155,8 +155,15 @@ void matmul_serial(const WeightMatrix& w, const float* x, int64_t x_stride, int6
 void combine_rows(const WeightMatrix& w, int64_t first_row, int64_t count,
                   const float* coefficients, int64_t coefficient_stride, int64_t tokens, float* y,
                   int64_t y_stride, float* scratch) {
-  const RowCombiner combine = active_kernels().combiner_for(w.dtype);
-  // The SIMD FP8 combiner takes one scale per group of 16 columns.
+  combine_rows_with(active_kernels(), w, first_row, count, coefficients, coefficient_stride, tokens,
+                    y, y_stride, scratch);
+}
+
+void combine_rows_with(const KernelTable& table, const WeightMatrix& w, int64_t first_row,
+                       int64_t count, const float* coefficients, int64_t coefficient_stride,
+                       int64_t tokens, float* y, int64_t y_stride, float* scratch) {
+  const RowCombiner combine = table.combiner_for(w.dtype);
+  // The SIMD FP8 combiners take one scale per group of 16 columns (AVX-512) or 8 (AVX2).
   const bool groups_share_a_scale =
       w.dtype != DType::kF8E4M3 || w.scale_block_cols % 16 == 0 || w.one_scale_per_row();
   if (combine != nullptr && groups_share_a_scale) {

@@ -405,9 +405,10 @@ const KernelTable& avx2_kernel_table() {
       .prepare = {&prepare_padded, &prepare_pairs, &prepare_padded, &prepare_fp8_order},
       .column_padding = kFp8Step,
       .fma_chains = &fma_chains,
-      .attention_scores = &attention_scores_portable,
-      .attention_values = &attention_values_portable,
-      .exp_sum = &exp_sum_portable};
+      .combine = {nullptr, &combine_bf16_avx2, nullptr, &combine_fp8_avx2},
+      .attention_scores = &attention_scores_avx2,
+      .attention_values = &attention_values_avx2,
+      .exp_sum = &exp_sum_avx2};
   return table;
 }
 

@@ -97,11 +97,16 @@ std::array<const KernelTable*, 4> available_kernels();
 void matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t x_stride,
                  int64_t tokens, float* y, int64_t y_stride, ThreadPool& pool);
 
+// combine_rows (kernels/kernels.h) with a given table.
+void combine_rows_with(const KernelTable& table, const WeightMatrix& w, int64_t first_row,
+                       int64_t count, const float* coefficients, int64_t coefficient_stride,
+                       int64_t tokens, float* y, int64_t y_stride, float* scratch);
+
 // The tables, defined in their own translation units (compiled for their instruction sets).
 const KernelTable& portable_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
-// The attention kernels and exp_sum of the portable and AVX2 tables (attention.cpp).
+// The attention kernels and exp_sum of the portable table (attention.cpp).
 void attention_scores_portable(const float* q, int64_t q_stride, int64_t queries, const float* keys,
                                int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
                                float* scores, int64_t score_stride);
@@ -109,6 +114,21 @@ void attention_values_portable(const float* p, int64_t p_stride, int64_t queries
                                const float* values, int64_t value_stride, int64_t n_keys,
                                int64_t dim, float* out, int64_t out_stride);
 float exp_sum_portable(float* values, int64_t n, float* shift);
+// The AVX2 row combiners (combine_avx2.cpp), entries of the avx2 table.
+void combine_bf16_avx2(const WeightMatrix& w, int64_t first_row, int64_t count,
+                       const float* coefficients, int64_t coefficient_stride, int64_t tokens,
+                       float* y, int64_t y_stride);
+void combine_fp8_avx2(const WeightMatrix& w, int64_t first_row, int64_t count,
+                      const float* coefficients, int64_t coefficient_stride, int64_t tokens,
+                      float* y, int64_t y_stride);
+// The AVX2 attention kernels (attention_avx2.cpp), entries of the avx2 table.
+void attention_scores_avx2(const float* q, int64_t q_stride, int64_t queries, const float* keys,
+                           int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
+                           float* scores, int64_t score_stride);
+void attention_values_avx2(const float* p, int64_t p_stride, int64_t queries, const float* values,
+                           int64_t value_stride, int64_t n_keys, int64_t dim, float* out,
+                           int64_t out_stride);
+float exp_sum_avx2(float* values, int64_t n, float* shift);
 // The AVX-512 attention kernels (attention_avx512.cpp), entries of both AVX-512 tables.
 void attention_scores_avx512(const float* q, int64_t q_stride, int64_t queries, const float* keys,
                              int64_t key_stride, int64_t n_keys, int64_t dim, float scale,

@@ -330,8 +330,8 @@ TEST(ThreadPool, ReservedKernelBuffersCoverADecodeStepOnEveryThread) {
 TEST(CombineRows, MatchesADoubleSumOfDecodedRowsForEveryToken) {
   for (const MatmulCase c :
        {MatmulCase{DType::kF32, 40, 72, 1, 1, 1}, MatmulCase{DType::kBF16, 40, 200, 1, 1, 1},
-        MatmulCase{DType::kBF16, 70, 600, 1, 1, 1}, MatmulCase{DType::kF16, 40, 72, 1, 1, 1},
-        MatmulCase{DType::kF8E4M3, 300, 260, 1, 128, 128},
+        MatmulCase{DType::kBF16, 70, 600, 1, 1, 1}, MatmulCase{DType::kBF16, 40, 203, 1, 1, 1},
+        MatmulCase{DType::kF16, 40, 72, 1, 1, 1}, MatmulCase{DType::kF8E4M3, 300, 260, 1, 128, 128},
         MatmulCase{DType::kF8E4M3, 300, 512, 1, 128, 128},
         MatmulCase{DType::kF8E4M3, 40, 72, 1, 32, 32},
         MatmulCase{DType::kF8E4M3, 40, 72, 1, 24, 24},
@@ -343,39 +343,44 @@ TEST(CombineRows, MatchesADoubleSumOfDecodedRowsForEveryToken) {
                                          static_cast<uint32_t>(c.rows + c.cols), storage);
     const int64_t first = c.rows / 3;
     const int64_t count = c.rows / 2;
-    for (const int64_t tokens : {int64_t{1}, int64_t{3}, int64_t{6}}) {
-      SCOPED_TRACE(::testing::Message() << tokens << " tokens");
-      // Rows of coefficients and of y wider than they need be: the strides are honoured.
-      const int64_t coefficient_stride = count + 3;
-      const int64_t y_stride = c.cols + 5;
-      const std::vector<float> coefficients =
-          random_vector(tokens * coefficient_stride, static_cast<uint32_t>(5 + tokens));
-      std::vector<float> y(static_cast<size_t>(tokens * y_stride), -1.0f);
-      std::vector<float> scratch(static_cast<size_t>(c.cols));
-      combine_rows(w, first, count, coefficients.data(), coefficient_stride, tokens, y.data(),
-                   y_stride, scratch.data());
-      std::vector<float> row(static_cast<size_t>(c.cols));
-      std::vector<float> alone(static_cast<size_t>(c.cols));
-      for (int64_t t = 0; t < tokens; ++t) {
-        const float* coefficient = coefficients.data() + t * coefficient_stride;
-        std::vector<double> expected(static_cast<size_t>(c.cols), 0.0);
-        for (int64_t i = 0; i < count; ++i) {
-          decode_row(w, first + i, row.data());
-          for (int64_t col = 0; col < c.cols; ++col) {
-            expected[col] += double{coefficient[i]} * row[col];
+    for (const KernelTable* table : available_kernels()) {
+      if (table == nullptr) continue;
+      SCOPED_TRACE(std::string(table->name));
+      for (const int64_t tokens : {int64_t{1}, int64_t{3}, int64_t{6}}) {
+        SCOPED_TRACE(::testing::Message() << tokens << " tokens");
+        // Rows of coefficients and of y wider than they need be: the strides are honoured.
+        const int64_t coefficient_stride = count + 3;
+        const int64_t y_stride = c.cols + 5;
+        const std::vector<float> coefficients =
+            random_vector(tokens * coefficient_stride, static_cast<uint32_t>(5 + tokens));
+        std::vector<float> y(static_cast<size_t>(tokens * y_stride), -1.0f);
+        std::vector<float> scratch(static_cast<size_t>(c.cols));
+        combine_rows_with(*table, w, first, count, coefficients.data(), coefficient_stride, tokens,
+                          y.data(), y_stride, scratch.data());
+        std::vector<float> row(static_cast<size_t>(c.cols));
+        std::vector<float> alone(static_cast<size_t>(c.cols));
+        for (int64_t t = 0; t < tokens; ++t) {
+          const float* coefficient = coefficients.data() + t * coefficient_stride;
+          std::vector<double> expected(static_cast<size_t>(c.cols), 0.0);
+          for (int64_t i = 0; i < count; ++i) {
+            decode_row(w, first + i, row.data());
+            for (int64_t col = 0; col < c.cols; ++col) {
+              expected[col] += double{coefficient[i]} * row[col];
+            }
           }
-        }
-        double max_ref = 0;
-        for (double v : expected) max_ref = std::max(max_ref, std::fabs(v));
-        combine_rows(w, first, count, coefficient, count, 1, alone.data(), c.cols, scratch.data());
-        const float* got = y.data() + t * y_stride;
-        for (int64_t col = 0; col < c.cols; ++col) {
-          ASSERT_NEAR(got[col], expected[col], 1e-5 * max_ref + 1e-7)
-              << "token " << t << ", column " << col;
-          ASSERT_EQ(got[col], alone[col]) << "token " << t << ", column " << col;
-        }
-        for (int64_t col = c.cols; col < y_stride; ++col) {  // past the columns: untouched
-          ASSERT_EQ(got[col], -1.0f) << "token " << t << ", column " << col;
+          double max_ref = 0;
+          for (double v : expected) max_ref = std::max(max_ref, std::fabs(v));
+          combine_rows_with(*table, w, first, count, coefficient, count, 1, alone.data(), c.cols,
+                            scratch.data());
+          const float* got = y.data() + t * y_stride;
+          for (int64_t col = 0; col < c.cols; ++col) {
+            ASSERT_NEAR(got[col], expected[col], 1e-5 * max_ref + 1e-7)
+                << "token " << t << ", column " << col;
+            ASSERT_EQ(got[col], alone[col]) << "token " << t << ", column " << col;
+          }
+          for (int64_t col = c.cols; col < y_stride; ++col) {  // past the columns: untouched
+            ASSERT_EQ(got[col], -1.0f) << "token " << t << ", column " << col;
+          }
         }
       }
     }
