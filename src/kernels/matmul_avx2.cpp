@@ -136,14 +136,14 @@ void block(const std::byte* const* rows, int64_t cols, const float* x, int64_t x
       xa[t] = _mm256_load_ps(x + t * x_stride + c);
       xb[t] = _mm256_load_ps(x + t * x_stride + c + 8);
     }
+    // As the AVX-512 blocks: the rows of a block lie in different 4 KiB pages, where the
+    // hardware prefetcher stops, so the same columns of rows further on go to L2, a line a
+    // row at each step that starts one (a BF16 step is half a line).
+    const int64_t offset = c * static_cast<int64_t>(Format::kBytes);
+    const bool new_line = kRows > 1 && offset % 64 == 0;
     for (int i = 0; i < kRows; ++i) {
-      if constexpr (kRows > 1) {
-        // As the AVX-512 blocks: the rows of a block lie in different 4 KiB pages, where the
-        // hardware prefetcher stops, so the same columns of rows further on go to L2.
-        const std::byte* ahead = rows[i] + c * static_cast<int64_t>(Format::kBytes) + lead_bytes;
-        for (size_t line = 0; line < kStep * Format::kBytes; line += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T1);
-        }
+      if (new_line) {
+        _mm_prefetch(reinterpret_cast<const char*>(rows[i] + offset + lead_bytes), _MM_HINT_T1);
       }
       __m256 a, b;
       Format::convert(weights_at(i), a, b);
