@@ -14,10 +14,13 @@
 #include <array>
 #include <cmath>
 
+#include "kernels/avx2_common.h"
 #include "kernels/matmul_table.h"
 
 namespace nextn {
 namespace {
+
+using avx2::lane_mask;
 
 constexpr int kScoreQueries = 4;
 constexpr int kScoreKeys = 2;
@@ -26,12 +29,6 @@ constexpr int64_t kValueColumns = 32;
 // Cache rows per run, as in the AVX-512 kernels: a run stays in L2 while every block of heads
 // reads it.
 constexpr int64_t kKeysPerRun = 64;
-
-// The first `remaining` of 8 lanes, as a maskload mask.
-inline __m256i lane_mask(int64_t remaining) {
-  const auto n = static_cast<int>(std::clamp<int64_t>(remaining, 0, 8));
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // The fixed horizontal sum of every score: ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)).
 inline float reduce(__m256 v) {

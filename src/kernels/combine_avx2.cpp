@@ -14,11 +14,14 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/avx2_common.h"
 #include "kernels/matmul_table.h"
 #include "kernels/row_prefetch.h"
 
 namespace nextn {
 namespace {
+
+using avx2::lane_mask;
 
 constexpr int kGroupColumns = 8;
 constexpr int kMaxTokens = 4;
@@ -30,11 +33,6 @@ constexpr int64_t kPrefetchBytes = 8192;
 template <int kTokens>
 constexpr int groups_per_chunk() {
   return kTokens == 1 ? 8 : kTokens == 2 ? 4 : 2;
-}
-
-// The first `lanes` of 8 lanes, as a maskload mask.
-inline __m256i lane_mask(int lanes) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 // The rows [first_row, first_row + count) of a row-major matrix of `row_bytes` rows.

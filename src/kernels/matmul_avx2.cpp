@@ -23,6 +23,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/avx2_common.h"
 #include "kernels/fma_chains.h"
 #include "kernels/matmul_table.h"
 #include "kernels/row_prefetch.h"
@@ -30,6 +31,8 @@
 
 namespace nextn {
 namespace {
+
+using avx2::lane_mask;
 
 constexpr int kStep = 16;     // columns per step (two 8-lane vectors)
 constexpr int kFp8Step = 32;  // FP8: columns per step (one 32-byte load, four vectors)
@@ -350,13 +353,6 @@ void prepare_fp8_order(const float* x, int64_t x_stride, int64_t tokens, int64_t
       }
     }
   }
-}
-
-// The first `remaining` of 8 lanes, as a maskload mask.
-inline __m256i lane_mask(int64_t remaining) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const auto n = static_cast<int>(std::clamp<int64_t>(remaining, 0, 8));
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes);
 }
 
 // Activations for BF16 weights: per 16 columns, the 8 even columns then the 8 odd ones, zero
