@@ -230,7 +230,7 @@ void SafetensorsWriter::add(std::string name, DType dtype, std::vector<int64_t> 
     fail("safetensors writer: tensor {:?}: shape [{}] of {} does not match {} bytes of data", name,
          fmt::join(shape, ", "), dtype_name(dtype), bytes.size());
   }
-  tensors_.emplace(name, Pending{name, dtype, std::move(shape), std::move(bytes)});
+  tensors_.emplace(std::move(name), Pending{dtype, std::move(shape), std::move(bytes)});
 }
 
 void SafetensorsWriter::set_metadata(std::string key, std::string value) {
@@ -243,14 +243,16 @@ uint64_t SafetensorsWriter::data_bytes() const {
   return total;
 }
 
-std::vector<const SafetensorsWriter::Pending*> SafetensorsWriter::layout() const {
-  std::vector<const Pending*> order;
+std::vector<const SafetensorsWriter::Entry*> SafetensorsWriter::layout() const {
+  std::vector<const Entry*> order;
   order.reserve(tensors_.size());
   // Tensors whose size is a multiple of the alignment first, so that each starts aligned;
   // the rest (biases, block scales) after them. Name order within each part.
   for (const bool aligned_size : {true, false}) {
-    for (const auto& [name, tensor] : tensors_) {
-      if ((tensor.bytes.size() % kTensorAlignment == 0) == aligned_size) order.push_back(&tensor);
+    for (const Entry& entry : tensors_) {
+      if ((entry.second.bytes.size() % kTensorAlignment == 0) == aligned_size) {
+        order.push_back(&entry);
+      }
     }
   }
   return order;
@@ -261,11 +263,12 @@ void SafetensorsWriter::write(const std::filesystem::path& path) const {
   if (!metadata_.empty()) root["__metadata__"] = metadata_;
   const auto order = layout();
   uint64_t offset = 0;
-  for (const Pending* tensor : order) {
-    const uint64_t end = offset + tensor->bytes.size();
-    root[tensor->name] = {{"dtype", dtype_name(tensor->dtype)},
-                          {"shape", tensor->shape},
-                          {"data_offsets", {offset, end}}};
+  for (const Entry* entry : order) {
+    const auto& [name, tensor] = *entry;
+    const uint64_t end = offset + tensor.bytes.size();
+    root[name] = {{"dtype", dtype_name(tensor.dtype)},
+                  {"shape", tensor.shape},
+                  {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string header;
@@ -286,9 +289,10 @@ void SafetensorsWriter::write(const std::filesystem::path& path) const {
   }
   out.write(prefix, sizeof prefix);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  for (const Pending* tensor : order) {
-    out.write(reinterpret_cast<const char*>(tensor->bytes.data()),
-              static_cast<std::streamsize>(tensor->bytes.size()));
+  for (const Entry* entry : order) {
+    const std::vector<std::byte>& bytes = entry->second.bytes;
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
   }
   out.close();
   if (!out) fail("{}: write failed: {}", path.string(), std::strerror(errno));

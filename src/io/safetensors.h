@@ -72,12 +72,12 @@ class SafetensorsWriter {
 
  private:
   struct Pending {
-    std::string name;
     DType dtype;
     std::vector<int64_t> shape;
     std::vector<std::byte> bytes;
   };
-  std::vector<const Pending*> layout() const;  // the order of the data area
+  using Entry = std::pair<const std::string, Pending>;  // name, tensor
+  std::vector<const Entry*> layout() const;             // the order of the data area
 
   std::map<std::string, Pending> tensors_;
   std::map<std::string, std::string> metadata_;
